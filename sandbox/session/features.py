@@ -1,0 +1,104 @@
+"""Input features: the columns the network actually sees, computed from the raw inputs.
+
+2-D data offers TensorFlow Playground's seven (x1, x2, x1², x2², x1·x2, sin x1, sin x2), 1-D data
+offers x, x² and sin x, and data with more columns (CSV) offers each raw column.  Each feature
+can be switched on or off; the enabled ones, in the order listed here, form the network's input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One input feature.
+
+    Attributes
+    ----------
+    key
+        Stable identifier used in session files.
+    label
+        What the UI shows (Unicode, e.g. ``x1²``).
+    compute
+        Raw inputs (n, d) → feature column (n,).
+    """
+
+    key: str
+    label: str
+    compute: Callable[[Array], Array]
+
+
+FEATURES_2D: tuple[Feature, ...] = (
+    Feature("x1", "x1", lambda X: X[:, 0]),
+    Feature("x2", "x2", lambda X: X[:, 1]),
+    Feature("x1_sq", "x1²", lambda X: X[:, 0] ** 2),
+    Feature("x2_sq", "x2²", lambda X: X[:, 1] ** 2),
+    Feature("x1_x2", "x1·x2", lambda X: X[:, 0] * X[:, 1]),
+    Feature("sin_x1", "sin x1", lambda X: np.sin(X[:, 0])),
+    Feature("sin_x2", "sin x2", lambda X: np.sin(X[:, 1])),
+)
+
+FEATURES_1D: tuple[Feature, ...] = (
+    Feature("x", "x", lambda X: X[:, 0]),
+    Feature("x_sq", "x²", lambda X: X[:, 0] ** 2),
+    Feature("sin_x", "sin x", lambda X: np.sin(X[:, 0])),
+)
+
+
+def _column(index: int) -> Callable[[Array], Array]:
+    return lambda X: X[:, index]
+
+
+def available_features(input_names: Sequence[str]) -> tuple[Feature, ...]:
+    """The features offered for data with these raw input columns."""
+    if len(input_names) == 2:
+        return FEATURES_2D
+    if len(input_names) == 1:
+        return FEATURES_1D
+    return tuple(Feature(name, name, _column(i)) for i, name in enumerate(input_names))
+
+
+def default_features(input_names: Sequence[str]) -> tuple[str, ...]:
+    """The features switched on for new data: the raw inputs themselves."""
+    offered = available_features(input_names)
+    if len(input_names) == 2:
+        return ("x1", "x2")
+    if len(input_names) == 1:
+        return ("x",)
+    return tuple(f.key for f in offered)
+
+
+def check_features(input_names: Sequence[str], enabled: Sequence[str]) -> tuple[str, ...]:
+    """Validate ``enabled`` against what the data offers; return it in canonical order."""
+    offered = available_features(input_names)
+    keys = [f.key for f in offered]
+    unknown = [k for k in enabled if k not in keys]
+    if unknown:
+        raise ValueError(
+            f"unknown input feature(s) {', '.join(map(repr, unknown))}; "
+            f"this data offers: {', '.join(keys)}"
+        )
+    if len(set(enabled)) != len(enabled):
+        raise ValueError("an input feature is listed twice")
+    if not enabled:
+        raise ValueError("switch on at least one input feature")
+    return tuple(k for k in keys if k in enabled)
+
+
+def feature_matrix(inputs: Array, input_names: Sequence[str], enabled: Sequence[str]) -> Array:
+    """The (n, k) float64 matrix of the enabled features, in canonical order."""
+    by_key = {f.key: f for f in available_features(input_names)}
+    columns = [by_key[k].compute(inputs) for k in check_features(input_names, enabled)]
+    return np.ascontiguousarray(np.column_stack(columns), dtype=np.float64)
+
+
+def feature_labels(input_names: Sequence[str], enabled: Sequence[str]) -> tuple[str, ...]:
+    """Display labels of the enabled features, in canonical order."""
+    by_key = {f.key: f for f in available_features(input_names)}
+    return tuple(by_key[k].label for k in check_features(input_names, enabled))

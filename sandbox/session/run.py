@@ -1,0 +1,497 @@
+"""The training run: data, network, optimizer, the step loop and its history, in one object.
+
+This is the session model.  The GUI's worker thread owns one ``TrainingRun`` and calls its
+methods between steps; the command line drives it directly.  It never imports Qt.
+
+Parameters are never modified in place: every step and every edit creates new arrays.  A
+snapshot can therefore hold references to the current arrays and they will never change
+underneath it, and a rejected (non-finite) step leaves the previous arrays untouched.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..engine import (
+    BackwardPass,
+    ForwardPass,
+    Network,
+    ParameterLayout,
+    initial_state,
+    initialize,
+    propose,
+)
+from .config import CSV_SOURCE, DataSpec, Hyperparameters, NetworkSpec
+from .datasets import Dataset, generate
+from .features import check_features, default_features, feature_labels, feature_matrix
+from .history import History
+
+Array = np.ndarray
+
+#: The three phases of a step, in order.  ``"idle"`` means no phase of the next step has run.
+PHASES = ("idle", "forward", "backward")
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Why the non-finite guard refused a step.
+
+    Attributes
+    ----------
+    step
+        The number the refused step would have had.
+    quantity
+        ``"loss"``, ``"gradient"`` or ``"weights"``.
+    layer
+        Index of the layer whose values went non-finite (None for the loss).
+    learning_rate
+        The learning rate in force.
+    """
+
+    step: int
+    quantity: str
+    layer: int | None
+    learning_rate: float
+
+    @property
+    def message(self) -> str:
+        where = "" if self.layer is None else f" in layer {self.layer + 1}"
+        what = {
+            "loss": "the loss became non-finite",
+            "gradient": f"the gradient became non-finite{where}",
+            "weights": f"the update made the parameters non-finite{where}",
+        }[self.quantity]
+        return (
+            f"Training stopped at step {self.step}: {what} with learning rate "
+            f"{self.learning_rate:g}. The last finite weights were kept; try a smaller learning rate."
+        )
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Losses and accuracies over the full training and test sets.
+
+    Losses are data losses (no regularisation penalty) so train and test compare directly.
+    Accuracies are None for regression; test values are None when there is no test set.
+    """
+
+    train_loss: float
+    test_loss: float | None
+    train_accuracy: float | None
+    test_accuracy: float | None
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """The forward and backward pass over the whole training set, for explaining gradients."""
+
+    forward: ForwardPass
+    backward: BackwardPass
+
+
+class TrainingRun:
+    """Everything one training session holds.
+
+    Build one with :meth:`create`; load and save with :mod:`sandbox.session.session_file`.
+
+    Attributes
+    ----------
+    dataset, data_spec, features, network_spec, hyper, seed
+        The configuration (read-only; change it through the methods).
+    weights, biases
+        Current parameters, lists of float64 arrays (treat as read-only).
+    step_count, epoch
+        Steps applied so far and epochs completed.
+    history
+        Per-step losses and gradient norms, evaluations and edit markers.
+    divergence
+        Set when the non-finite guard stopped training; cleared by any edit or reset.
+    version
+        Bumped by every change to the parameters, for caches and snapshot generations.
+    """
+
+    # ----------------------------------------------------------------------------- creation
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        data_spec: DataSpec,
+        features: Sequence[str],
+        network_spec: NetworkSpec,
+        hyper: Hyperparameters,
+        seed: int,
+    ) -> None:
+        self.dataset = dataset
+        self.data_spec = data_spec
+        self.features = check_features(dataset.input_names, features)
+        self.network_spec = network_spec.resolved(dataset.task, dataset.n_classes)
+        self.hyper = hyper
+        if not isinstance(seed, int) or not 0 <= seed < 2**63:
+            raise ValueError(f"seed must be an integer in 0 … 2**63 − 1, got {seed!r}")
+        self.seed = seed
+        self.evaluate_each_epoch = True
+        self._build_derived()
+        self.reset(record=False)
+
+    @classmethod
+    def create(
+        cls,
+        data: DataSpec | Dataset | None = None,
+        features: Sequence[str] | None = None,
+        network: NetworkSpec | None = None,
+        hyper: Hyperparameters | None = None,
+        seed: int = 0,
+    ) -> "TrainingRun":
+        """A fresh run.  ``data`` is a generator spec or an imported dataset."""
+        if data is None:
+            data = DataSpec()
+        if isinstance(data, Dataset):
+            dataset = data
+            spec = DataSpec(source=CSV_SOURCE, n_points=max(2, len(data)), noise=0.0,
+                            train_fraction=max(1e-9, float(data.is_train.mean())), seed=0)
+        else:
+            spec = data
+            if spec.source == CSV_SOURCE:
+                raise ValueError("CSV data must be passed as a Dataset")
+            dataset = generate(spec.source, spec.n_points, spec.noise, spec.train_fraction, spec.seed)
+        if features is None:
+            features = default_features(dataset.input_names)
+        return cls(dataset, spec, features, network or NetworkSpec(), hyper or Hyperparameters(), seed)
+
+    def _build_derived(self) -> None:
+        """Feature matrix, encoded targets, split views and the validated network."""
+        ds = self.dataset
+        spec = self.network_spec
+        self.network = Network(spec.hidden_activations + (spec.output_activation,), spec.loss)
+        X = feature_matrix(ds.inputs, ds.input_names, self.features)
+        Y = encode_targets(ds, spec.output_activation)
+        self.X_train = np.ascontiguousarray(X[ds.train_indices])
+        self.Y_train = np.ascontiguousarray(Y[ds.train_indices])
+        self.X_test = np.ascontiguousarray(X[ds.test_indices])
+        self.Y_test = np.ascontiguousarray(Y[ds.test_indices])
+        for arr in (self.X_train, self.Y_train, self.X_test, self.Y_test):
+            arr.setflags(write=False)
+        self.layer_sizes = (X.shape[1],) + spec.hidden_sizes + (Y.shape[1],)
+        self.layout = ParameterLayout(self.layer_sizes)
+        self.feature_labels = feature_labels(ds.input_names, self.features)
+
+    # ------------------------------------------------------------------------ configuration
+
+    @property
+    def n_train(self) -> int:
+        return len(self.X_train)
+
+    @property
+    def is_classification(self) -> bool:
+        return self.dataset.is_classification
+
+    @property
+    def activation_names(self) -> tuple[str, ...]:
+        return self.network_spec.hidden_activations + (self.network_spec.output_activation,)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return -(-self.n_train // self.effective_batch_size)
+
+    @property
+    def effective_batch_size(self) -> int:
+        return min(self.hyper.batch_size, self.n_train)
+
+    @property
+    def phase(self) -> str:
+        if self._pending_backward is not None:
+            return "backward"
+        if self._pending_forward is not None:
+            return "forward"
+        return "idle"
+
+    def _set_flat(self, flat: Array) -> None:
+        """Make ``flat`` the current parameters; ``weights`` and ``biases`` are views of it."""
+        self.flat = flat
+        self.weights, self.biases = self.layout.unpack(flat)
+
+    def update_by_layer(self, delta: Array | None) -> tuple[list[Array], list[Array]] | None:
+        """A flat update vector (``last_update``, ``preview_update()``) as (ΔW, Δb) lists."""
+        return None if delta is None else self.layout.unpack(delta)
+
+    # ------------------------------------------------------------------------ reset & seeds
+
+    def reset(self, record: bool = True) -> None:
+        """Back to step 0 with the initial weights of this seed: bit-identical every time."""
+        self._set_flat(self.layout.pack(*initialize(self.network_spec.init, self.layer_sizes, self.seed)))
+        #: The optimizer's state, one flat vector per buffer (laid out like ``flat``).
+        self.opt_state = initial_state(self.hyper.optimizer, [self.flat])
+        self.shuffle_rng = np.random.default_rng([self.seed, 1])
+        self.step_count = 0
+        self.epoch = 0
+        self.cursor = 0
+        self.permutation = self.shuffle_rng.permutation(self.n_train)
+        self.history = History.empty(len(self.weights))
+        #: The update Δp the last applied step added to ``flat``.
+        self.last_update: Array | None = None
+        self.divergence: Divergence | None = None
+        self._clear_pending()
+        self.version = getattr(self, "version", -1) + 1
+
+    def new_seed(self, seed: int | None = None) -> int:
+        """Re-initialise with a new seed (random if None) and return it."""
+        if seed is None:
+            seed = int(np.random.default_rng().integers(0, 2**31))
+        self.seed = int(seed)
+        self.reset()
+        return self.seed
+
+    def _clear_pending(self) -> None:
+        self._pending_batch: Array | None = None
+        self._pending_forward: ForwardPass | None = None
+        self._pending_backward: BackwardPass | None = None
+        self._inspection: Inspection | None = None
+        self._preview: Array | None = None
+
+    def _changed(self) -> None:
+        """Parameters or hyperparameters changed: drop cached passes, lift a divergence stop."""
+        self._clear_pending()
+        self.divergence = None
+        self.version += 1
+
+    # ------------------------------------------------------------------------------ stepping
+
+    def next_batch_indices(self) -> Array:
+        """Indices (into the training set) of the batch the next step will use."""
+        if self._pending_batch is None:
+            end = min(self.cursor + self.hyper.batch_size, self.n_train)
+            self._pending_batch = self.permutation[self.cursor : end]
+        return self._pending_batch
+
+    def forward(self) -> ForwardPass:
+        """Phase 1 of a step: the forward pass on the next batch."""
+        if self._pending_forward is None:
+            idx = self.next_batch_indices()
+            self._pending_forward = self.network.forward(self.weights, self.biases, self.X_train[idx])
+        return self._pending_forward
+
+    def backward(self) -> BackwardPass:
+        """Phase 2 of a step: gradients and error signals on the batch (runs phase 1 if needed)."""
+        if self._pending_backward is None:
+            fwd = self.forward()
+            self._pending_backward = self.network.backward(
+                self.weights, fwd, self.Y_train[self.next_batch_indices()], self.hyper.l1, self.hyper.l2
+            )
+        return self._pending_backward
+
+    def update(self) -> bool:
+        """Phase 3: apply the optimizer's update.  Returns False if the guard refused it."""
+        return self._apply(self.backward())
+
+    def step(self) -> bool:
+        """One mini-batch update: forward, backward and update.  False if the guard refused it."""
+        if self._pending_backward is None and self._pending_forward is None:
+            # The hot path: no phase has been run by hand, so skip the bookkeeping.
+            idx = self.permutation[self.cursor : self.cursor + self.hyper.batch_size]
+            self._pending_batch = idx
+            fwd = self.network.forward(self.weights, self.biases, self.X_train[idx])
+            back = self.network.backward(self.weights, fwd, self.Y_train[idx], self.hyper.l1, self.hyper.l2)
+            return self._apply(back)
+        return self.update()
+
+    def train(self, n_steps: int, callback: Callable[[TrainingRun], None] | None = None) -> int:
+        """Up to ``n_steps`` steps; stops early on divergence.  Returns the steps applied."""
+        done = 0
+        for _ in range(n_steps):
+            if not self.step():
+                break
+            done += 1
+            if callback is not None:
+                callback(self)
+        return done
+
+    def step_epoch(self) -> int:
+        """Steps until the current epoch completes (or the guard stops); returns steps applied."""
+        start_epoch, done = self.epoch, 0
+        while self.epoch == start_epoch:
+            if not self.step():
+                break
+            done += 1
+        return done
+
+    def _apply(self, back: BackwardPass) -> bool:
+        hyper = self.hyper
+        step_number = self.step_count + 1
+        if not math.isfinite(back.objective):
+            return self._diverged(Divergence(step_number, "loss", None, hyper.learning_rate))
+        grad_norms = [math.sqrt(np.vdot(g, g)) for g in back.grad_weights]
+        grad = self.layout.pack(back.grad_weights, back.grad_biases)
+        (delta,), new_state = propose(
+            hyper.optimizer, hyper.optimizer_hyper(), hyper.learning_rate, [grad], self.opt_state
+        )
+        new_flat = self.flat + delta
+        # A NaN or inf gradient always makes the update non-finite too, so one vdot over the new
+        # parameters guards everything; which quantity and layer failed is searched only then.
+        if not math.isfinite(np.vdot(new_flat, new_flat)):
+            bad = _first_nonfinite(back.grad_weights, back.grad_biases, reverse=True)
+            quantity = "gradient"
+            if bad is None:
+                bad, quantity = _first_nonfinite(*self.layout.unpack(new_flat)), "weights"
+            if bad is not None:
+                return self._diverged(Divergence(step_number, quantity, bad, hyper.learning_rate))
+        # Commit.
+        self._set_flat(new_flat)
+        self.opt_state = new_state
+        self.last_update = delta
+        self.step_count = step_number
+        self.history.steps.append(step_number, back.data_loss, *grad_norms)
+        self.cursor += len(self._pending_batch)  # type: ignore[arg-type]
+        self._pending_batch = self._pending_forward = self._pending_backward = None
+        self._inspection = self._preview = None
+        self.version += 1
+        if self.cursor >= self.n_train:
+            self.epoch += 1
+            self.cursor = 0
+            self.permutation = self.shuffle_rng.permutation(self.n_train)
+            if self.evaluate_each_epoch:
+                self.evaluate(record=True)
+        return True
+
+    def _diverged(self, divergence: Divergence) -> bool:
+        self.divergence = divergence
+        self._pending_forward = self._pending_backward = None
+        return False
+
+    # ------------------------------------------------------------------------------- editing
+
+    def set_weight(self, layer: int, i: int, j: int, value: float) -> None:
+        """Set W_layer[i, j]; the next forward and backward pass see it."""
+        old = float(self._checked_param(self.weights, layer, (i, j), value, "weight")[i, j])
+        flat = self.flat.copy()
+        self.layout.unpack(flat)[0][layer][i, j] = value
+        self._set_flat(flat)
+        self.history.add_marker(self.step_count, f"w[{layer + 1}][{i + 1},{j + 1}]: {old:.4g} → {value:.4g}")
+        self._changed()
+
+    def set_bias(self, layer: int, j: int, value: float) -> None:
+        """Set b_layer[j]; the next forward and backward pass see it."""
+        old = float(self._checked_param(self.biases, layer, (j,), value, "bias")[j])
+        flat = self.flat.copy()
+        self.layout.unpack(flat)[1][layer][j] = value
+        self._set_flat(flat)
+        self.history.add_marker(self.step_count, f"b[{layer + 1}][{j + 1}]: {old:.4g} → {value:.4g}")
+        self._changed()
+
+    def _checked_param(self, params: list[Array], layer: int, index: tuple[int, ...], value: float, what: str) -> Array:
+        if not isinstance(layer, (int, np.integer)) or not 0 <= layer < len(params):
+            raise ValueError(f"layer must be in 0 … {len(params) - 1}, got {layer!r}")
+        arr = params[layer]
+        for axis, k in enumerate(index):
+            if not isinstance(k, (int, np.integer)) or not 0 <= k < arr.shape[axis]:
+                raise ValueError(f"{what} index {index} is outside layer {layer}'s shape {arr.shape}")
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not math.isfinite(value):
+            raise ValueError(f"a {what} must be a finite number, got {value!r}")
+        return arr
+
+    def set_hyperparameters(self, **changes: object) -> None:
+        """Change learning rate, batch size, optimizer, l1, l2 … between steps.
+
+        The weights are kept.  Switching optimizer starts the new one with zeroed state.
+        """
+        if not changes:
+            return
+        new = replace(self.hyper, **changes)  # validates
+        described = [
+            f"{name} {getattr(self.hyper, name)!r} → {getattr(new, name)!r}"
+            for name in changes
+            if getattr(new, name) != getattr(self.hyper, name)
+        ]
+        if not described:
+            return
+        if new.optimizer != self.hyper.optimizer:
+            self.opt_state = initial_state(new.optimizer, [self.flat])
+        self.hyper = new
+        self.history.add_marker(self.step_count, "; ".join(described))
+        self._changed()
+
+    # ----------------------------------------------------------------------------- analysis
+
+    def evaluate(self, record: bool = False) -> Evaluation:
+        """Losses (and accuracies) over the full training and test sets."""
+        train_loss, train_acc = self._loss_and_accuracy(self.X_train, self.Y_train)
+        if len(self.X_test):
+            test_loss, test_acc = self._loss_and_accuracy(self.X_test, self.Y_test)
+        else:
+            test_loss = test_acc = None
+        result = Evaluation(train_loss, test_loss, train_acc, test_acc)
+        if record:
+            self.history.evaluations.append(
+                self.step_count, *(np.nan if v is None else v for v in
+                                   (train_loss, test_loss, train_acc, test_acc))
+            )
+        return result
+
+    def _loss_and_accuracy(self, X: Array, Y: Array) -> tuple[float, float | None]:
+        fwd = self.network.forward(self.weights, self.biases, X)
+        loss, _ = self.network.loss.evaluate(
+            fwd.pre_activations[-1], fwd.output, Y, self.network.activations[-1]
+        )
+        return loss, (accuracy(fwd.output, Y) if self.is_classification else None)
+
+    def inspect(self) -> Inspection:
+        """Forward and backward pass over the whole training set (cached until a change).
+
+        This is the "blame" the app shows: ∂J/∂W on the training set and every neuron's δ.
+        """
+        if self._inspection is None:
+            fwd = self.network.forward(self.weights, self.biases, self.X_train)
+            back = self.network.backward(self.weights, fwd, self.Y_train, self.hyper.l1, self.hyper.l2)
+            self._inspection = Inspection(fwd, back)
+        return self._inspection
+
+    def preview_update(self) -> Array:
+        """The update Δp the next step would add to ``flat``, without applying it."""
+        if self._preview is None:
+            back = self.backward()
+            grad = self.layout.pack(back.grad_weights, back.grad_biases)
+            (self._preview,), _ = propose(
+                self.hyper.optimizer, self.hyper.optimizer_hyper(), self.hyper.learning_rate, [grad], self.opt_state
+            )
+        return self._preview
+
+    def gradient_norms(self) -> list[float]:
+        """‖∂J/∂W_l‖ over the full training set, per layer."""
+        return [float(np.linalg.norm(g)) for g in self.inspect().backward.grad_weights]
+
+
+def _first_nonfinite(weights: Sequence[Array], biases: Sequence[Array], reverse: bool = False) -> int | None:
+    order = range(len(weights) - 1, -1, -1) if reverse else range(len(weights))
+    for layer in order:
+        if not (np.isfinite(weights[layer]).all() and np.isfinite(biases[layer]).all()):
+            return layer
+    return None
+
+
+def encode_targets(dataset: Dataset, output_activation: str) -> Array:
+    """Targets as the network's output should be: (n, 1) or one-hot (n, k), float64.
+
+    Two classes use one output (0/1) unless the output is softmax; three or more classes, or a
+    softmax output, use one-hot rows.
+    """
+    t = dataset.targets
+    if not dataset.is_classification:
+        return t.reshape(-1, 1).astype(np.float64)
+    k = dataset.n_classes
+    if k == 2 and output_activation != "softmax":
+        return t.reshape(-1, 1).astype(np.float64)
+    onehot = np.zeros((len(t), k))
+    onehot[np.arange(len(t)), t.astype(np.int64)] = 1.0
+    return onehot
+
+
+def accuracy(output: Array, Y: Array) -> float:
+    """Share of rows whose predicted class matches: threshold 0.5 for one output, else argmax."""
+    if len(output) == 0:
+        return float("nan")
+    if output.shape[1] == 1:
+        return float(np.mean((output[:, 0] > 0.5) == (Y[:, 0] > 0.5)))
+    return float(np.mean(output.argmax(axis=1) == Y.argmax(axis=1)))
