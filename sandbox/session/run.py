@@ -20,6 +20,7 @@ from ..engine import (
     BackwardPass,
     ForwardPass,
     Network,
+    OptimizerState,
     ParameterLayout,
     initial_state,
     initialize,
@@ -256,6 +257,37 @@ class TrainingRun:
         """Parameters or hyperparameters changed: drop cached passes, lift a divergence stop."""
         self._clear_pending()
         self.divergence = None
+        self.version += 1
+
+    def restore_state(
+        self,
+        *,
+        flat: Array,
+        opt_state: OptimizerState,
+        rng_state: dict,
+        permutation: Array,
+        cursor: int,
+        step: int,
+        epoch: int,
+        history: History,
+        last_update: Array | None,
+        divergence: Divergence | None,
+    ) -> None:
+        """Put back a saved state (validated by the caller; see ``session_file``)."""
+        if flat.shape != (self.layout.size,):
+            raise ValueError(f"expected {self.layout.size} parameters, got {flat.shape}")
+        self._set_flat(np.array(flat, dtype=np.float64))
+        self.opt_state = opt_state
+        self.shuffle_rng = np.random.Generator(np.random.PCG64())
+        self.shuffle_rng.bit_generator.state = rng_state
+        self.permutation = permutation
+        self.cursor = cursor
+        self.step_count = step
+        self.epoch = epoch
+        self.history = history
+        self.last_update = last_update
+        self.divergence = divergence
+        self._clear_pending()
         self.version += 1
 
     # ------------------------------------------------------------------------------ stepping

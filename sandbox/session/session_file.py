@@ -1,0 +1,571 @@
+"""Session files: one versioned, human-readable JSON document per training run.
+
+A session file holds everything needed to continue a run bit for bit: the configuration, the
+data itself (so imported CSV data travels with the file), the weights, the optimizer state, the
+shuffle RNG state, the step and epoch counters, and the history.
+
+Reading is defensive.  The file size is checked before anything is read; the JSON parser
+rejects NaN, Infinity and over-deep nesting; then every field's type, range and array shape is
+validated against the declared architecture *before* any array is built.  Every problem raises
+:class:`SessionFileError` naming the file and the problem.  Nothing is unpickled, evaluated or
+imported by name.
+
+Writing is atomic: a temporary file in the same folder is written, flushed and fsynced, then
+``os.replace``d over the target, so a failure mid-save leaves the old file intact.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import __version__
+from ..engine import OptimizerState
+from ..engine.optimizers import STATE_BUFFERS
+from .config import CSV_SOURCE, DataSpec, Hyperparameters, NetworkSpec
+from .datasets import CLASSIFICATION, MAX_POINTS, REGRESSION, Dataset
+from .history import DEFAULT_CAPACITY, MAX_MARKERS, History, Marker, Series
+from .json_text import dumps, loads
+from .run import Divergence, TrainingRun
+
+FORMAT = "backprop-sandbox-session"
+FORMAT_VERSION = 1
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_TEXT = 200
+SUFFIX = ".bpsession.json"
+
+
+class SessionFileError(ValueError):
+    """A session file cannot be read or written; the message names the file and the problem."""
+
+
+# ----------------------------------------------------------------------------------- writing
+
+
+def save(run: TrainingRun, path: str | os.PathLike[str]) -> None:
+    """Write ``run`` to ``path`` atomically.
+
+    Raises
+    ------
+    SessionFileError
+        If the file cannot be written (no permission, disk full …); the old file is untouched.
+    """
+    text = dumps(to_document(run)).encode("utf-8")
+    if len(text) > MAX_FILE_BYTES:
+        raise SessionFileError(
+            f"{path}: the session would be {len(text) / 2**20:.0f} MB; the limit is 64 MB "
+            "(use fewer data points)"
+        )
+    atomic_write(path, text)
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, fsync it, then replace ``path``."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    tmp_name = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+        tmp_name = None
+        _fsync_folder(folder)
+    except OSError as exc:
+        raise SessionFileError(f"{path}: could not save ({exc.strerror or exc})") from None
+    finally:
+        if tmp_name is not None:
+            try:
+                os.unlink(tmp_name)
+            except OSError:
+                pass
+
+
+def _fsync_folder(folder: Path) -> None:
+    # Makes the rename itself durable on POSIX; not possible (or needed) everywhere.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _floats(arr: np.ndarray) -> Any:
+    """A nested list of Python floats (``tolist`` keeps every bit)."""
+    return np.asarray(arr, dtype=np.float64).tolist()
+
+
+def _nullable(values: np.ndarray) -> list:
+    return [v if math.isfinite(v) else None for v in np.asarray(values, dtype=np.float64).tolist()]
+
+
+def _layers(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]) -> dict[str, Any]:
+    return {"weights": [_floats(W) for W in weights], "biases": [_floats(b) for b in biases]}
+
+
+def to_document(run: TrainingRun) -> dict[str, Any]:
+    """The JSON document (plain dicts and lists) for ``run``."""
+    ds, spec, net, hyper = run.dataset, run.data_spec, run.network_spec, run.hyper
+    targets = ds.targets.astype(np.int64).tolist() if ds.is_classification else _floats(ds.targets)
+    history = run.history
+    rng_state = run.shuffle_rng.bit_generator.state
+    return {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "app_version": __version__,
+        "features": list(run.features),
+        "network": {
+            "hidden_sizes": list(net.hidden_sizes),
+            "hidden_activations": list(net.hidden_activations),
+            "output_activation": net.output_activation,
+            "loss": net.loss,
+            "init": net.init,
+        },
+        "training": {
+            "optimizer": hyper.optimizer,
+            "learning_rate": float(hyper.learning_rate),
+            "batch_size": hyper.batch_size,
+            "l1": float(hyper.l1),
+            "l2": float(hyper.l2),
+            "momentum": float(hyper.momentum),
+            "rho": float(hyper.rho),
+            "beta1": float(hyper.beta1),
+            "beta2": float(hyper.beta2),
+            "eps": float(hyper.eps),
+            "evaluate_each_epoch": run.evaluate_each_epoch,
+        },
+        "seed": run.seed,
+        "state": {
+            "step": run.step_count,
+            "epoch": run.epoch,
+            "cursor": run.cursor,
+            "permutation": run.permutation.tolist(),
+            "shuffle_rng": {
+                "bit_generator": rng_state["bit_generator"],
+                "state": int(rng_state["state"]["state"]),
+                "inc": int(rng_state["state"]["inc"]),
+                "has_uint32": int(rng_state["has_uint32"]),
+                "uinteger": int(rng_state["uinteger"]),
+            },
+            "parameters": _layers(run.weights, run.biases),
+            "optimizer_state": {
+                "t": run.opt_state.t,
+                "buffers": {
+                    name: _layers(*run.layout.unpack(bufs[0]))
+                    for name, bufs in run.opt_state.buffers.items()
+                },
+            },
+            "last_update": None if run.last_update is None else _layers(*run.layout.unpack(run.last_update)),
+            "divergence": None if run.divergence is None else {
+                "step": run.divergence.step,
+                "quantity": run.divergence.quantity,
+                "layer": run.divergence.layer,
+                "learning_rate": float(run.divergence.learning_rate),
+            },
+        },
+        "history": {
+            "steps": {
+                "columns": ["step", "weight", *history.steps.columns],
+                "rows": [_nullable(row) for row in history.steps.array()],
+            },
+            "evaluations": {
+                "columns": ["step", "weight", *history.evaluations.columns],
+                "rows": [_nullable(row) for row in history.evaluations.array()],
+            },
+            "markers": [[m.step, m.text] for m in history.markers],
+        },
+        "data": {
+            "source": spec.source,
+            "n_points": spec.n_points,
+            "noise": spec.noise,
+            "train_fraction": spec.train_fraction,
+            "seed": spec.seed,
+            "name": ds.name,
+            "task": ds.task,
+            "input_names": list(ds.input_names),
+            "target_name": ds.target_name,
+            "class_names": list(ds.class_names),
+            "inputs": _floats(ds.inputs),
+            "targets": targets,
+            "is_train": ds.is_train.astype(np.int64).tolist(),
+        },
+    }
+
+
+# ----------------------------------------------------------------------------------- reading
+
+
+def load(path: str | os.PathLike[str]) -> TrainingRun:
+    """Read and validate a session file.
+
+    Raises
+    ------
+    SessionFileError
+        For any problem, with a message that names the file and what is wrong.
+    """
+    shown = str(path)
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            raise SessionFileError(
+                f"{shown}: the file is {size / 2**20:.0f} MB; session files are at most 64 MB"
+            )
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SessionFileError(f"{shown}: cannot read the file ({exc.strerror or exc})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise SessionFileError(f"{shown}: the file is larger than 64 MB")
+    return loads_session(raw, shown)
+
+
+def loads_session(raw: bytes | str, shown: str = "<session>") -> TrainingRun:
+    """Parse and validate session text; ``shown`` names the source in error messages."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise SessionFileError(f"{shown}: not a session file (the bytes are not UTF-8 text)") from None
+    if not text.strip():
+        raise SessionFileError(f"{shown}: the file is empty")
+    try:
+        doc = loads(text)
+    except ValueError as exc:
+        raise SessionFileError(f"{shown}: {exc}") from None
+    try:
+        return from_document(doc)
+    except _Invalid as exc:
+        raise SessionFileError(f"{shown}: {exc}") from None
+    except ValueError as exc:  # a value the model itself refused
+        raise SessionFileError(f"{shown}: {exc}") from None
+
+
+class _Invalid(ValueError):
+    pass
+
+
+# Small typed readers.  Each names the JSON path of the offending value.
+
+
+def _get(obj: dict, key: str, path: str) -> Any:
+    if key not in obj:
+        raise _Invalid(f"{path}.{key} is missing" if path else f"{key} is missing")
+    return obj[key]
+
+
+def _dict(value: Any, path: str, keys: Sequence[str], optional: Sequence[str] = ()) -> dict:
+    if not isinstance(value, dict):
+        raise _Invalid(f"{path or 'the document'} must be an object, got {_kind(value)}")
+    unknown = set(value) - set(keys) - set(optional)
+    if unknown:
+        raise _Invalid(f"{path or 'the document'} has unknown field(s): {', '.join(sorted(map(str, unknown)))[:200]}")
+    for key in keys:
+        _get(value, key, path)
+    return value
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "text", int: "an integer", float: "a number"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _int(value: Any, path: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Invalid(f"{path} must be an integer, got {_kind(value)}")
+    if not lo <= value <= hi:
+        raise _Invalid(f"{path} must be in {lo} … {hi}, got {value}")
+    return value
+
+
+def _num(value: Any, path: str, lo: float = -math.inf, hi: float = math.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Invalid(f"{path} must be a number, got {_kind(value)}")
+    value = float(value)
+    if not lo <= value <= hi:
+        raise _Invalid(f"{path} must be in [{lo:g}, {hi:g}], got {value!r}")
+    return value
+
+
+def _str(value: Any, path: str, choices: Sequence[str] | None = None) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(f"{path} must be text, got {_kind(value)}")
+    if len(value) > MAX_TEXT:
+        raise _Invalid(f"{path} is longer than {MAX_TEXT} characters")
+    if choices is not None and value not in choices:
+        raise _Invalid(f"{path} must be one of {', '.join(choices)}, got {value[:40]!r}")
+    return value
+
+
+def _list(value: Any, path: str, length: int | None = None, max_length: int | None = None) -> list:
+    if not isinstance(value, list):
+        raise _Invalid(f"{path} must be a list, got {_kind(value)}")
+    if length is not None and len(value) != length:
+        raise _Invalid(f"{path} must have {length} entries, got {len(value)}")
+    if max_length is not None and len(value) > max_length:
+        raise _Invalid(f"{path} has {len(value)} entries; at most {max_length} are allowed")
+    return value
+
+
+_FLOAT_MAX = float(np.finfo(np.float64).max)
+
+
+def _numbers(values: list, path: str, nullable: bool = False) -> None:
+    for k, v in enumerate(values):
+        if isinstance(v, bool) or not (isinstance(v, (int, float)) or (nullable and v is None)):
+            raise _Invalid(f"{path}[{k}] must be a number, got {_kind(v)}")
+        if isinstance(v, int) and abs(v) > _FLOAT_MAX:
+            raise _Invalid(f"{path}[{k}] is too large for a double")
+
+
+def _vector(value: Any, path: str, length: int) -> np.ndarray:
+    values = _list(value, path, length)
+    _numbers(values, path)
+    return np.array(values, dtype=np.float64).reshape(length)
+
+
+def _matrix(value: Any, path: str, rows: int, cols: int) -> np.ndarray:
+    """A rows×cols list of lists of numbers → float64 array, shape checked before building."""
+    _list(value, path, rows)
+    for r, row in enumerate(value):
+        _list(row, f"{path}[{r}]", cols)
+        _numbers(row, f"{path}[{r}]")
+    return np.array(value, dtype=np.float64).reshape(rows, cols)
+
+
+def _layer_arrays(value: Any, path: str, sizes: Sequence[int]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    _dict(value, path, ("weights", "biases"))
+    n = len(sizes) - 1
+    _list(value["weights"], f"{path}.weights", n)
+    _list(value["biases"], f"{path}.biases", n)
+    weights = [_matrix(value["weights"][l], f"{path}.weights[{l}]", sizes[l], sizes[l + 1]) for l in range(n)]
+    biases = [_vector(value["biases"][l], f"{path}.biases[{l}]", sizes[l + 1]) for l in range(n)]
+    return weights, biases
+
+
+def _series(value: Any, path: str, columns: Sequence[str]) -> Series:
+    _dict(value, path, ("columns", "rows"))
+    expected = ["step", "weight", *columns]
+    if value["columns"] != expected:
+        raise _Invalid(f"{path}.columns must be {expected}")
+    rows = _list(value["rows"], f"{path}.rows", max_length=DEFAULT_CAPACITY)
+    for r, row in enumerate(rows):
+        _list(row, f"{path}.rows[{r}]", len(expected))
+        _numbers(row, f"{path}.rows[{r}]", nullable=True)
+        if row[0] is None or row[1] is None or row[1] <= 0:
+            raise _Invalid(f"{path}.rows[{r}] needs a step and a positive weight")
+    arr = np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=np.float64)
+    return Series.from_array(tuple(columns), arr.reshape(len(rows), len(expected)))
+
+
+def from_document(doc: Any) -> TrainingRun:
+    """Validate a parsed document and build the run it describes."""
+    _dict(doc, "", ("format", "version", "data", "features", "network", "training", "seed", "state"),
+          optional=("app_version", "history"))
+    if doc["format"] != FORMAT:
+        raise _Invalid(f"not a Backprop Sandbox session (format is {str(doc['format'])[:40]!r})")
+    version = doc["version"]
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise _Invalid(f"version must be a positive integer, got {_kind(version)}")
+    if version > FORMAT_VERSION:
+        raise _Invalid(
+            f"the file uses session format {version}, which is newer than this version of "
+            f"Backprop Sandbox understands (format {FORMAT_VERSION}); please update the app"
+        )
+
+    # --- data
+    d = _dict(doc["data"], "data", ("source", "n_points", "noise", "train_fraction", "seed", "name", "task",
+                                   "input_names", "target_name", "class_names", "inputs", "targets", "is_train"))
+    task = _str(d["task"], "data.task", (CLASSIFICATION, REGRESSION))
+    input_names = [_str(v, f"data.input_names[{k}]") for k, v in enumerate(_list(d["input_names"], "data.input_names", max_length=64))]
+    if not input_names or len(set(input_names)) != len(input_names):
+        raise _Invalid("data.input_names must be distinct names, at least one")
+    class_names = [_str(v, f"data.class_names[{k}]") for k, v in enumerate(_list(d["class_names"], "data.class_names", max_length=1000))]
+    if task == CLASSIFICATION and len(class_names) < 2:
+        raise _Invalid("data.class_names must name at least 2 classes for classification")
+    if task == REGRESSION and class_names:
+        raise _Invalid("data.class_names must be empty for regression")
+    n = len(_list(d["inputs"], "data.inputs", max_length=MAX_POINTS))
+    if n < 2:
+        raise _Invalid("data.inputs must hold at least 2 examples")
+    inputs = _matrix(d["inputs"], "data.inputs", n, len(input_names))
+    if not np.isfinite(inputs).all():
+        raise _Invalid("data.inputs holds a number too large for a double")
+    targets_list = _list(d["targets"], "data.targets", n)
+    if task == CLASSIFICATION:
+        for k, v in enumerate(targets_list):
+            _int(v, f"data.targets[{k}]", 0, len(class_names) - 1)
+    else:
+        _numbers(targets_list, "data.targets")
+    targets = np.array(targets_list, dtype=np.float64).reshape(n)
+    is_train_list = _list(d["is_train"], "data.is_train", n)
+    for k, v in enumerate(is_train_list):
+        _int(v, f"data.is_train[{k}]", 0, 1)
+    is_train = np.array(is_train_list, dtype=bool).reshape(n)
+    if not is_train.any():
+        raise _Invalid("data.is_train marks no training examples")
+    source = _str(d["source"], "data.source")
+    try:
+        spec = DataSpec(
+            source=source,
+            n_points=_int(d["n_points"], "data.n_points", 2, MAX_POINTS),
+            noise=_num(d["noise"], "data.noise", 0.0, 1.0),
+            train_fraction=_num(d["train_fraction"], "data.train_fraction", 0.0, 1.0),
+            seed=_int(d["seed"], "data.seed", 0, 2**63 - 1),
+        )
+    except ValueError as exc:
+        raise _Invalid(f"data: {exc}") from None
+    dataset = Dataset(
+        name=_str(d["name"], "data.name"),
+        task=task,
+        inputs=inputs,
+        targets=targets,
+        is_train=is_train,
+        input_names=tuple(input_names),
+        class_names=tuple(class_names),
+        target_name=_str(d["target_name"], "data.target_name"),
+    )
+
+    # --- configuration
+    features = [_str(v, f"features[{k}]") for k, v in enumerate(_list(doc["features"], "features", max_length=64))]
+    net = _dict(doc["network"], "network", ("hidden_sizes", "hidden_activations", "output_activation", "loss", "init"))
+    hidden_sizes = [_int(v, f"network.hidden_sizes[{k}]", 1, 4096)
+                    for k, v in enumerate(_list(net["hidden_sizes"], "network.hidden_sizes", max_length=64))]
+    hidden_acts = [_str(v, f"network.hidden_activations[{k}]")
+                   for k, v in enumerate(_list(net["hidden_activations"], "network.hidden_activations", len(hidden_sizes)))]
+    t = _dict(doc["training"], "training", ("optimizer", "learning_rate", "batch_size", "l1", "l2", "momentum",
+                                           "rho", "beta1", "beta2", "eps"), optional=("evaluate_each_epoch",))
+    try:
+        network_spec = NetworkSpec(
+            hidden_sizes=tuple(hidden_sizes),
+            hidden_activations=tuple(hidden_acts),
+            output_activation=_str(net["output_activation"], "network.output_activation"),
+            loss=_str(net["loss"], "network.loss"),
+            init=_str(net["init"], "network.init"),
+        )
+        hyper = Hyperparameters(
+            optimizer=_str(t["optimizer"], "training.optimizer"),
+            learning_rate=_num(t["learning_rate"], "training.learning_rate"),
+            batch_size=_int(t["batch_size"], "training.batch_size", 1, 100_000),
+            l1=_num(t["l1"], "training.l1"),
+            l2=_num(t["l2"], "training.l2"),
+            momentum=_num(t["momentum"], "training.momentum"),
+            rho=_num(t["rho"], "training.rho"),
+            beta1=_num(t["beta1"], "training.beta1"),
+            beta2=_num(t["beta2"], "training.beta2"),
+            eps=_num(t["eps"], "training.eps"),
+        )
+        # The size of the parameter arrays is bounded before any is built.
+        n_params = _parameter_count(len(features), hidden_sizes, max(2, len(class_names)))
+        if n_params > 5_000_000:
+            raise _Invalid(f"the network would have {n_params:,} parameters; at most 5,000,000 are allowed")
+        run = TrainingRun(dataset, spec, features, network_spec, hyper,
+                          _int(doc["seed"], "seed", 0, 2**63 - 1))
+    except _Invalid:
+        raise
+    except ValueError as exc:
+        raise _Invalid(str(exc)) from None
+    if "evaluate_each_epoch" in t:
+        if not isinstance(t["evaluate_each_epoch"], bool):
+            raise _Invalid("training.evaluate_each_epoch must be true or false")
+        run.evaluate_each_epoch = t["evaluate_each_epoch"]
+
+    _restore_state(run, doc["state"], doc.get("history"))
+    return run
+
+
+def _parameter_count(n_in: int, hidden: Sequence[int], n_out: int) -> int:
+    sizes = [max(n_in, 1), *hidden, n_out]
+    return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def _restore_state(run: TrainingRun, state: Any, history: Any) -> None:
+    s = _dict(state, "state", ("step", "epoch", "cursor", "permutation", "shuffle_rng", "parameters",
+                               "optimizer_state"), optional=("last_update", "divergence"))
+    sizes = run.layer_sizes
+    n_train = run.n_train
+    step = _int(s["step"], "state.step", 0, 2**62)
+    epoch = _int(s["epoch"], "state.epoch", 0, 2**62)
+    cursor = _int(s["cursor"], "state.cursor", 0, n_train - 1)
+    perm_list = _list(s["permutation"], "state.permutation", n_train)
+    for k, v in enumerate(perm_list):
+        _int(v, f"state.permutation[{k}]", 0, n_train - 1)
+    permutation = np.array(perm_list, dtype=np.int64)
+    if not np.array_equal(np.sort(permutation), np.arange(n_train)):
+        raise _Invalid("state.permutation must list every training example exactly once")
+
+    rng = _dict(s["shuffle_rng"], "state.shuffle_rng", ("bit_generator", "state", "inc", "has_uint32", "uinteger"))
+    _str(rng["bit_generator"], "state.shuffle_rng.bit_generator", ("PCG64",))
+    rng_state = {
+        "bit_generator": "PCG64",
+        "state": {
+            "state": _int(rng["state"], "state.shuffle_rng.state", 0, 2**128 - 1),
+            "inc": _int(rng["inc"], "state.shuffle_rng.inc", 0, 2**128 - 1),
+        },
+        "has_uint32": _int(rng["has_uint32"], "state.shuffle_rng.has_uint32", 0, 1),
+        "uinteger": _int(rng["uinteger"], "state.shuffle_rng.uinteger", 0, 2**32 - 1),
+    }
+
+    weights, biases = _layer_arrays(s["parameters"], "state.parameters", sizes)
+    opt = _dict(s["optimizer_state"], "state.optimizer_state", ("t", "buffers"))
+    t = _int(opt["t"], "state.optimizer_state.t", 0, 2**62)
+    expected_buffers = STATE_BUFFERS[run.hyper.optimizer]
+    bufs = _dict(opt["buffers"], "state.optimizer_state.buffers", expected_buffers)
+    buffers = {}
+    for name in expected_buffers:
+        w, b = _layer_arrays(bufs[name], f"state.optimizer_state.buffers.{name}", sizes)
+        flat = run.layout.pack(w, b)
+        if name in ("v", "mean_square") and (flat < 0).any():
+            raise _Invalid(f"state.optimizer_state.buffers.{name} must not be negative")
+        buffers[name] = [flat]
+    last_update = None
+    if s.get("last_update") is not None:
+        last_update = run.layout.pack(*_layer_arrays(s["last_update"], "state.last_update", sizes))
+    divergence = None
+    if s.get("divergence") is not None:
+        dv = _dict(s["divergence"], "state.divergence", ("step", "quantity", "layer", "learning_rate"))
+        layer = dv["layer"]
+        divergence = Divergence(
+            step=_int(dv["step"], "state.divergence.step", 0, 2**62),
+            quantity=_str(dv["quantity"], "state.divergence.quantity", ("loss", "gradient", "weights")),
+            layer=None if layer is None else _int(layer, "state.divergence.layer", 0, len(sizes) - 2),
+            learning_rate=_num(dv["learning_rate"], "state.divergence.learning_rate", 0.0),
+        )
+
+    hist = History.empty(len(sizes) - 1)
+    if history is not None:
+        h = _dict(history, "history", ("steps", "evaluations", "markers"))
+        hist.steps = _series(h["steps"], "history.steps", hist.steps.columns)
+        hist.evaluations = _series(h["evaluations"], "history.evaluations", hist.evaluations.columns)
+        for k, m in enumerate(_list(h["markers"], "history.markers", max_length=MAX_MARKERS)):
+            _list(m, f"history.markers[{k}]", 2)
+            hist.markers.append(Marker(_int(m[0], f"history.markers[{k}][0]", 0, 2**62),
+                                       _str(m[1], f"history.markers[{k}][1]")))
+
+    run.restore_state(
+        flat=run.layout.pack(weights, biases),
+        opt_state=OptimizerState(buffers, t),
+        rng_state=rng_state,
+        permutation=permutation,
+        cursor=cursor,
+        step=step,
+        epoch=epoch,
+        history=hist,
+        last_update=last_update,
+        divergence=divergence,
+    )
