@@ -2,10 +2,11 @@
 
 Every activation maps pre-activations ``z`` to activations ``a = f(z)`` element-wise (softmax
 row-wise).  Backpropagation needs ``δ_z = δ_a ⊙ f'(z)``; each activation supplies that product
-as ``backprop(z, a, grad_a)`` so it can use whichever of ``z`` or ``a`` gives the cheapest exact
-derivative (``tanh' = 1 − a²``, ``σ' = a(1 − a)``), and softmax can apply its full Jacobian.
+as ``backprop(z, a, grad_a)`` so it can use whichever of ``z`` or ``a`` gives the cheapest
+exact derivative (``tanh' = 1 − a²``, ``σ' = a(1 − a)``), and softmax can apply its full
+Jacobian.  ``backprop`` may reuse ``grad_a``'s memory for its result.
 
-All functions take and return float64 arrays and never modify their inputs.
+All functions take and return float64 arrays and never modify ``z`` or ``a``.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def _relu_fwd(z: Array) -> Array:
 
 def _relu_back(z: Array, a: Array, grad_a: Array) -> Array:
     # relu'(z) = 1 if z > 0 else 0 (0 at z = 0 by convention)
-    return grad_a * (z > 0)
+    return np.multiply(grad_a, z > 0, out=grad_a)
 
 
 def _leaky_relu_fwd(z: Array) -> Array:
@@ -78,7 +79,9 @@ def _tanh_fwd(z: Array) -> Array:
 
 def _tanh_back(z: Array, a: Array, grad_a: Array) -> Array:
     # tanh'(z) = 1 − tanh²(z) = 1 − a²
-    return grad_a * (1.0 - a * a)
+    derivative = a * a
+    np.subtract(1.0, derivative, out=derivative)
+    return np.multiply(grad_a, derivative, out=grad_a)
 
 
 def _sigmoid_back(z: Array, a: Array, grad_a: Array) -> Array:
@@ -131,7 +134,8 @@ class Activation:
     forward
         ``a = forward(z)``.
     backprop
-        ``δ_z = backprop(z, a, δ_a)``: the chain rule through this activation.
+        ``δ_z = backprop(z, a, δ_a)``: the chain rule through this activation.  It may
+        overwrite ``δ_a`` (callers pass a temporary) but never ``z`` or ``a``.
     output_only
         True for activations that couple a row's units (softmax): last layer only.
     """

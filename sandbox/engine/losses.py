@@ -44,7 +44,9 @@ def _cross_entropy(z: Array, a: Array, y: Array, act: Activation) -> tuple[float
     zmax = z.max(axis=1, keepdims=True)
     lse = zmax + np.log(np.exp(z - zmax).sum(axis=1, keepdims=True))
     y_sum = y.sum(axis=1, keepdims=True)
-    loss = float(np.vdot(y_sum, lse) - np.vdot(y, z)) / len(z)
+    # Subtract per element before summing (as in bce): summing lse and y·z over the batch first
+    # would round a small loss to the precision of the largest logit in the batch.
+    loss = float((y * (lse - z)).sum()) / len(z)
     return loss, a * y_sum - y
 
 

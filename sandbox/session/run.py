@@ -29,6 +29,7 @@ from ..engine import (
 from .config import CSV_SOURCE, DataSpec, Hyperparameters, NetworkSpec
 from .datasets import Dataset, generate
 from .features import check_features, default_features, feature_labels, feature_matrix
+from .grid import data_extent, grid_inputs
 from .history import History
 
 Array = np.ndarray
@@ -179,6 +180,17 @@ class TrainingRun:
         self.layer_sizes = (X.shape[1],) + spec.hidden_sizes + (Y.shape[1],)
         self.layout = ParameterLayout(self.layer_sizes)
         self.feature_labels = feature_labels(ds.input_names, self.features)
+        self.grid_extent = data_extent(ds.inputs, generated=self.data_spec.source != CSV_SOURCE)
+        self._grid_features: dict[int, Array] = {}
+
+    def grid_features(self, resolution: int) -> Array:
+        """The feature matrix of the heatmap grid (see ``grid.py``), cached per resolution."""
+        if resolution not in self._grid_features:
+            points = grid_inputs(self.grid_extent, resolution, self.dataset.n_inputs)
+            X = feature_matrix(points, self.dataset.input_names, self.features)
+            X.setflags(write=False)
+            self._grid_features[resolution] = X
+        return self._grid_features[resolution]
 
     # ------------------------------------------------------------------------ configuration
 

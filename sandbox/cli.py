@@ -1,0 +1,329 @@
+"""The ``backprop-sandbox`` command.
+
+::
+
+    backprop-sandbox [FILE]                       open the app (on FILE or the default session)
+    backprop-sandbox train [FILE] --steps N [--out OUT]
+    backprop-sandbox info FILE [--json]
+    backprop-sandbox bench [--json] [--gui] [--quick]
+    backprop-sandbox screenshot [FILE] --out PNG [--size 1400x900] [--steps N]
+
+``train``, ``info`` and ``bench`` (without ``--gui``) import no Qt and start fast: heavy imports
+happen inside the command that needs them.  A user error prints one line,
+``backprop-sandbox: error: …``, to stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import NoReturn, Sequence
+
+PROG = "backprop-sandbox"
+COMMANDS = ("train", "info", "bench", "screenshot")
+
+#: Exit status when training stopped because the non-finite guard refused a step.
+EXIT_DIVERGED = 1
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """A problem the user can fix: reported in one line, exit status 2."""
+
+
+def _single_thread_blas() -> None:
+    # The networks here are small: BLAS threads only fight the GUI thread (and the benchmark's
+    # single-threaded PyTorch comparison) for the two cores.  Respect explicit settings.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UserError(message)
+
+
+def _build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    from . import __version__
+
+    app = _Parser(prog=PROG, description="Open the Backprop Sandbox desktop app.",
+                  epilog=f"Commands: {', '.join(COMMANDS)} (see '{PROG} COMMAND --help').")
+    app.add_argument("file", nargs="?", help="session file to open (default: the built-in session)")
+    app.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+
+    tools = _Parser(prog=PROG)
+    sub = tools.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = sub.add_parser("train", help="train headless and save the session")
+    train.add_argument("file", nargs="?", help="session file (default: the built-in session)")
+    train.add_argument("--steps", type=int, required=True, help="number of training steps")
+    train.add_argument("--out", help="where to save (default: over FILE)")
+
+    info = sub.add_parser("info", help="summarise a session file")
+    info.add_argument("file", help="session file")
+    info.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    bench = sub.add_parser("bench", help="time training steps against a minimal numpy loop")
+    bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    bench.add_argument("--gui", action="store_true", help="also measure the desktop app (offscreen)")
+    bench.add_argument("--quick", action="store_true", help="shorter timings (noisier)")
+
+    shot = sub.add_parser("screenshot", help="render the main window to a PNG, offscreen")
+    shot.add_argument("file", nargs="?", help="session file (default: the built-in session)")
+    shot.add_argument("--out", required=True, help="PNG file to write")
+    shot.add_argument("--size", default="1400x900", help="window size, WIDTHxHEIGHT (default 1400x900)")
+    shot.add_argument("--steps", type=int, default=0, help="train this many steps first")
+    shot.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme")
+    return app, tools
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``backprop-sandbox`` and ``python -m sandbox``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _single_thread_blas()
+    try:
+        app_parser, tool_parser = _build_parsers()
+        if argv and argv[0] in COMMANDS:
+            args = tool_parser.parse_args(argv)
+            handler = {"train": cmd_train, "info": cmd_info, "bench": cmd_bench,
+                       "screenshot": cmd_screenshot}[args.command]
+            return handler(args)
+        args = app_parser.parse_args(argv)
+        return cmd_app(args)
+    except UserError as exc:
+        print(f"{PROG}: error: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _load(path: str | None):
+    """The session at ``path`` (or the built-in default), with bad files as UserError."""
+    from .resources import default_run
+    from .session.session_file import SessionFileError, load
+
+    try:
+        return default_run() if path is None else load(path)
+    except SessionFileError as exc:
+        raise UserError(str(exc)) from None
+
+
+# ------------------------------------------------------------------------------------ train
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .resources import is_builtin
+
+    if args.steps < 0:
+        raise UserError("--steps must be 0 or more")
+    out = args.out or args.file
+    if out is None:
+        raise UserError("give --out FILE: the built-in default session is never overwritten")
+    if is_builtin(out):
+        raise UserError(f"{out} is a built-in session and is never overwritten; give --out FILE")
+    out_dir = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(out_dir):
+        raise UserError(f"{out}: the folder {out_dir} does not exist")
+
+    import numpy as np
+
+    from .session.session_file import SessionFileError, save
+
+    run = _load(args.file)
+    progress = _Progress(args.steps) if sys.stderr.isatty() else None
+    start = time.perf_counter()
+    done = 0
+    interrupted = False
+    with np.errstate(all="ignore"):
+        try:
+            while done < args.steps:
+                chunk = min(args.steps - done, 200)
+                applied = run.train(chunk)
+                done += applied
+                if progress:
+                    progress.show(done, run)
+                if applied < chunk:
+                    break
+        except KeyboardInterrupt:
+            interrupted = True
+        evaluation = run.evaluate(record=True)
+    elapsed = time.perf_counter() - start
+    if progress:
+        progress.finish()
+    try:
+        save(run, out)
+    except SessionFileError as exc:
+        raise UserError(str(exc)) from None
+    rate = done / elapsed if elapsed > 0 else float("inf")
+    print(f"trained {done} steps in {elapsed:.2f} s ({rate:,.0f} steps/s); "
+          f"now at step {run.step_count}, epoch {run.epoch}")
+    print(_evaluation_line(evaluation))
+    print(f"saved {out}")
+    if interrupted:
+        print(f"{PROG}: interrupted after {done} steps; progress saved", file=sys.stderr)
+        return 130
+    if run.divergence is not None:
+        print(f"{PROG}: {run.divergence.message}", file=sys.stderr)
+        return EXIT_DIVERGED
+    return 0
+
+
+def _evaluation_line(ev) -> str:
+    def fmt(v, pct=False):
+        if v is None:
+            return "–"
+        return f"{100 * v:.1f}%" if pct else f"{v:.4g}"
+
+    text = f"train loss {fmt(ev.train_loss)}, test loss {fmt(ev.test_loss)}"
+    if ev.train_accuracy is not None:
+        text += f"; accuracy train {fmt(ev.train_accuracy, True)}, test {fmt(ev.test_accuracy, True)}"
+    return text
+
+
+class _Progress:
+    """A one-line progress bar on stderr, redrawn at most 10 times a second."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int) -> None:
+        self.total = max(total, 1)
+        self.start = time.perf_counter()
+        self.last_draw = 0.0
+
+    def show(self, done: int, run) -> None:
+        now = time.perf_counter()
+        if now - self.last_draw < 0.1 and done < self.total:
+            return
+        self.last_draw = now
+        rate = done / max(now - self.start, 1e-9)
+        filled = int(self.WIDTH * done / self.total)
+        last = run.history.steps.last()
+        loss = f"{last[2]:.4g}" if last is not None else "–"
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{self.total} steps "
+                         f"{rate:8,.0f} steps/s  loss {loss}   ")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+# ------------------------------------------------------------------------------------- info
+
+
+def session_summary(run) -> dict:
+    """The facts ``info --json`` prints (also used by the app's About-this-session)."""
+    ev = run.evaluate()
+    return {
+        "step": run.step_count,
+        "epoch": run.epoch,
+        "dataset": run.dataset.name,
+        "task": run.dataset.task,
+        "n_train": run.n_train,
+        "n_test": len(run.X_test),
+        "features": list(run.features),
+        "layer_sizes": list(run.layer_sizes),
+        "activations": list(run.activation_names),
+        "loss": run.network_spec.loss,
+        "init": run.network_spec.init,
+        "optimizer": run.hyper.optimizer,
+        "learning_rate": run.hyper.learning_rate,
+        "batch_size": run.hyper.batch_size,
+        "l1": run.hyper.l1,
+        "l2": run.hyper.l2,
+        "seed": run.seed,
+        "n_parameters": run.layout.size,
+        "train_loss": ev.train_loss,
+        "test_loss": ev.test_loss,
+        "train_accuracy": ev.train_accuracy,
+        "test_accuracy": ev.test_accuracy,
+        "grad_norms": run.gradient_norms(),
+        "diverged": None if run.divergence is None else run.divergence.message,
+    }
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    import json
+    import math
+
+    import numpy as np
+
+    run = _load(args.file)
+    with np.errstate(all="ignore"):
+        summary = session_summary(run)
+    if args.json:
+        clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in summary.items()}
+        clean["grad_norms"] = [None if not math.isfinite(g) else g for g in summary["grad_norms"]]
+        print(json.dumps(clean, indent=2))
+        return 0
+    s = summary
+    arch = " → ".join(str(n) for n in s["layer_sizes"])
+    print(f"{args.file}")
+    print(f"  data       {s['dataset']} ({s['task']}), {s['n_train']} train / {s['n_test']} test, "
+          f"features {', '.join(s['features'])}")
+    print(f"  network    {arch}  activations {', '.join(s['activations'])}; loss {s['loss']}; "
+          f"init {s['init']}; {s['n_parameters']} parameters")
+    print(f"  training   {s['optimizer']}, learning rate {s['learning_rate']:g}, batch {s['batch_size']}, "
+          f"L1 {s['l1']:g}, L2 {s['l2']:g}, seed {s['seed']}")
+    print(f"  progress   step {s['step']}, epoch {s['epoch']}")
+    print(f"  now        {_evaluation_line(run.evaluate())}")
+    print("  ‖∂J/∂W‖    " + ", ".join(f"layer {i + 1}: {g:.3g}" for i, g in enumerate(s["grad_norms"])))
+    if s["diverged"]:
+        print(f"  stopped    {s['diverged']}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------ bench
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run_bench
+
+    return run_bench(as_json=args.json, gui=args.gui, quick=args.quick)
+
+
+# ------------------------------------------------------------------------------- the app
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise UserError(f"--size must look like 1400x900, got {text!r}") from None
+    if not (320 <= w <= 8000 and 240 <= h <= 8000):
+        raise UserError(f"--size must be between 320x240 and 8000x8000, got {text!r}")
+    return w, h
+
+
+def cmd_screenshot(args: argparse.Namespace) -> int:
+    size = _parse_size(args.size)
+    if args.steps < 0:
+        raise UserError("--steps must be 0 or more")
+    run = _load(args.file)
+    from ._qt.screenshot import take_screenshot
+
+    try:
+        take_screenshot(run, args.file, args.out, size=size, steps=args.steps, theme=args.theme)
+    except OSError as exc:
+        raise UserError(f"{args.out}: could not write the image ({exc.strerror or exc})") from None
+    print(f"saved {args.out}")
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    if args.file is not None and not os.path.exists(args.file):
+        raise UserError(f"{args.file}: no such file")
+    try:
+        from ._qt.app import run_app
+    except ImportError as exc:  # the GUI's libraries are missing from this environment
+        raise UserError(f"the desktop app cannot start ({exc}); see the README's system libraries") from None
+    return run_app(args.file)
