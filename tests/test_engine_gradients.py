@@ -131,7 +131,7 @@ def test_gradients_match_finite_differences(hidden, path, reg):
     assert_gradients_match(*problem, l1=l1, l2=l2)
 
 
-@settings(max_examples=25, deadline=None, database=None)
+@settings(max_examples=60, deadline=None, database=None)
 @given(
     data=st.data(),
     depth=st.integers(1, 3),

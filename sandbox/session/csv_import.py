@@ -26,6 +26,8 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_CLASSES = 20
 MAX_INTEGER_CLASSES = 10
 MAX_COLUMNS = 64
+#: Longest column name or class label: names travel in session files, which read back short text.
+MAX_NAME_CHARS = 200
 
 
 class CsvError(ValueError):
@@ -112,7 +114,10 @@ def parse_csv(
     shown = shown or name
     if "\x00" in text:
         raise _fail(shown, None, "the file contains NUL bytes; it is not a text CSV file")
-    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    # A byte-order mark is not part of the first column's name (load_csv strips it while
+    # decoding; text pasted or decoded elsewhere may still carry it).
+    text = text[1:] if text.startswith("\ufeff") else text
+    first_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))
     try:
         header: list[str] | None = None
@@ -142,6 +147,8 @@ def parse_csv(
     for i, column in enumerate(header):
         if not column:
             raise _fail(shown, header_line, f"column {i + 1} has no name in the header")
+        if len(column) > MAX_NAME_CHARS:
+            raise _fail(shown, header_line, f"the name of column {i + 1} is longer than {MAX_NAME_CHARS} characters")
     if len(set(header)) != len(header):
         duplicate = next(c for c in header if header.count(c) > 1)
         raise _fail(shown, header_line, f"the column name {duplicate!r} appears twice in the header")
@@ -220,6 +227,11 @@ def _read_target(
     if len(distinct) > MAX_CLASSES:
         raise _fail(shown, None, f"unusable target: column {column!r} has {len(distinct)} classes; "
                     f"the limit is {MAX_CLASSES}")
+    if not all_numeric:
+        for cell, line in zip(cells, lines):
+            if len(cell) > MAX_NAME_CHARS:
+                raise _fail(shown, line, f"the class label {cell[:40]!r}… in column {column!r} is longer "
+                            f"than {MAX_NAME_CHARS} characters")
     index = {k: i for i, k in enumerate(distinct)}
     labels = np.array([index[k] for k in keys], dtype=np.float64)
     names = tuple(_label_text(k) for k in distinct)

@@ -1,21 +1,32 @@
 """Training history with bounded memory.
 
-A :class:`Series` stores rows ``(step, weight, v_1 … v_k)``.  ``weight`` counts how many
-original records a row stands for.  When the buffer fills, the *older half* is halved by merging
-neighbouring rows (weighted means), so recent history stays at full resolution while old history
-grows coarser geometrically: memory is fixed at ``capacity`` rows however long the run is.
+A :class:`Series` stores rows ``(step, weight, v_1 … v_k)``; ``weight`` counts how many original
+records a row stands for, and a row's values are the weighted means of those records.
+
+Old history is downsampled in levels, like a binary counter: rows of equal weight form a level,
+and levels get coarser towards the past (…, 4, 4, 2, 2, 1, 1, 1).  When a level holds
+``2·M`` rows, its oldest ``M`` rows are merged pairwise into the next coarser level.  So the
+newest ``M … 2M`` records stay at full resolution, every level keeps at least ``M`` rows (a
+million steps with M = 2048 keep ~1,000 points for the first half of the run), memory grows only
+with the logarithm of the run length, and a hard ``capacity`` caps it outright.  Merges happen
+in bulk every ``M`` appends at most, so readers can copy just the new rows in between (see
+``revision``).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
 Array = np.ndarray
 
-DEFAULT_CAPACITY = 1 << 15
+DEFAULT_CAPACITY = 1 << 16
+DEFAULT_LEVEL_ROWS = 2048
 MAX_MARKERS = 10_000
+#: Longest marker text kept (session files read back at most this much).
+MAX_MARKER_TEXT = 1000
 
 
 class Series:
@@ -27,18 +38,38 @@ class Series:
         Names of the value columns.
     capacity
         Maximum number of rows kept (even, ≥ 4).
+    level_rows
+        M: rows merged at once.  Clipped to a quarter of ``capacity``.
     """
 
-    def __init__(self, columns: tuple[str, ...], capacity: int = DEFAULT_CAPACITY) -> None:
+    def __init__(self, columns: tuple[str, ...], capacity: int = DEFAULT_CAPACITY,
+                 level_rows: int = DEFAULT_LEVEL_ROWS) -> None:
         if capacity < 4 or capacity % 2:
             raise ValueError("capacity must be an even number >= 4")
         self.columns = tuple(columns)
         self.capacity = capacity
-        self._rows = np.empty((16, 2 + len(columns)), dtype=np.float64)
+        self.level_rows = max(2, min(level_rows, capacity // 4) // 2 * 2)
+        # Start small but never above capacity.
+        self._rows = np.empty((min(16, capacity), 2 + len(columns)), dtype=np.float64)
         self._n = 0
-        #: Bumped whenever existing rows change (downsampling, clearing), so a reader that
-        #: copied rows [0, n) knows whether it may fetch just the new ones.
+        self._appends_since_compaction = 0
+        #: Bumped whenever existing rows change (downsampling, clearing); see ``unchanged_prefix``.
         self.revision = 0
+        self._changes: deque[tuple[int, int]] = deque(maxlen=256)  # (revision, first changed row)
+
+    def unchanged_prefix(self, revision: int, count: int) -> int:
+        """How many leading rows a reader that copied rows [0, count) at ``revision`` still holds
+        unchanged.  The reader drops its rows from there on and copies ``array(prefix)``."""
+        if revision == self.revision:
+            return min(count, self._n)
+        newer = [start for rev, start in self._changes if rev > revision]
+        if not self._changes or self._changes[0][0] > revision + 1 or len(newer) != self.revision - revision:
+            return 0  # the log no longer reaches back that far
+        return min(count, self._n, *newer)
+
+    def _changed(self, start: int) -> None:
+        self.revision += 1
+        self._changes.append((self.revision, start))
 
     def __len__(self) -> int:
         return self._n
@@ -52,6 +83,9 @@ class Series:
         row[1] = 1.0
         row[2:] = values
         self._n += 1
+        self._appends_since_compaction += 1
+        if self._appends_since_compaction >= self.level_rows:
+            self._compact()
 
     def _make_room(self) -> None:
         if len(self._rows) < self.capacity:
@@ -59,24 +93,41 @@ class Series:
             grown[: self._n] = self._rows[: self._n]
             self._rows = grown
             return
-        # Merge pairs in the older half: rows [0, half) become [0, half/2).
-        half = self._n // 2
-        half -= half % 2
-        old = self._rows[:half]
-        a, b = old[0::2], old[1::2]
-        w = a[:, 1:2] + b[:, 1:2]
+        self._compact()
+        if self._n == self.capacity:
+            # Every level is within bounds yet the table is full (an extremely long run):
+            # halve the older half outright.
+            half = self._n // 2
+            self._merge_pairs(0, half - half % 2)
+
+    def _compact(self) -> None:
+        """Merge the oldest M rows of every level that has grown to 2M rows."""
+        self._appends_since_compaction = 0
+        m = self.level_rows
+        while True:
+            w = self._rows[: self._n, 1]
+            starts = np.flatnonzero(np.r_[True, w[1:] != w[:-1]])
+            ends = np.r_[starts[1:], self._n]
+            full = [(s, e) for s, e in zip(starts, ends) if e - s >= 2 * m]
+            if not full:
+                return
+            start = full[-1][0]  # the finest full level first; coarser ones are checked again
+            self._merge_pairs(int(start), int(start) + m)
+
+    def _merge_pairs(self, start: int, stop: int) -> None:
+        """Replace rows [start, stop) (an even count) by the weighted means of their pairs."""
+        block = self._rows[start:stop]
+        a, b = block[0::2], block[1::2]
         merged = np.empty_like(a)
-        merged[:, 1:2] = w
-        # Weighted means of step and values; NaN values (no data) stay NaN only if both are.
+        merged[:, 1] = a[:, 1] + b[:, 1]
         for col in range(merged.shape[1]):
-            if col == 1:
-                continue
-            merged[:, col] = _weighted_mean(a[:, col], a[:, 1], b[:, col], b[:, 1])
-        keep = self._n - half
-        self._rows[: len(merged)] = merged
-        self._rows[len(merged) : len(merged) + keep] = self._rows[half : self._n]
-        self._n = len(merged) + keep
-        self.revision += 1
+            if col != 1:
+                merged[:, col] = _weighted_mean(a[:, col], a[:, 1], b[:, col], b[:, 1])
+        tail = self._rows[stop : self._n].copy()
+        self._rows[start : start + len(merged)] = merged
+        self._rows[start + len(merged) : start + len(merged) + len(tail)] = tail
+        self._n = start + len(merged) + len(tail)
+        self._changed(start)
 
     def array(self, start: int = 0) -> Array:
         """A copy of rows [start, n), (n − start, 2 + k): step, weight, values."""
@@ -94,13 +145,16 @@ class Series:
 
     def clear(self) -> None:
         self._n = 0
-        self.revision += 1
+        self._appends_since_compaction = 0
+        self._changed(0)
 
     @classmethod
     def from_array(cls, columns: tuple[str, ...], rows: Array, capacity: int = DEFAULT_CAPACITY) -> "Series":
         series = cls(columns, capacity)
         rows = np.asarray(rows, dtype=np.float64).reshape(-1, 2 + len(columns))
-        series._rows = np.empty((max(16, len(rows)), rows.shape[1]))
+        if len(rows) > capacity:
+            raise ValueError(f"{len(rows)} rows do not fit a series of capacity {capacity}")
+        series._rows = np.empty((max(min(16, capacity), len(rows)), rows.shape[1]))
         series._rows[: len(rows)] = rows
         series._n = len(rows)
         return series
@@ -151,6 +205,8 @@ class History:
         return cls(Series(step_columns), Series(cls.EVALUATION_COLUMNS))
 
     def add_marker(self, step: int, text: str) -> None:
+        if len(text) > MAX_MARKER_TEXT:
+            text = text[: MAX_MARKER_TEXT - 1] + "…"
         self.markers.append(Marker(step, text))
         if len(self.markers) > MAX_MARKERS:
             del self.markers[: len(self.markers) - MAX_MARKERS]

@@ -135,6 +135,8 @@ class TrainingRun:
         if not isinstance(seed, int) or not 0 <= seed < 2**63:
             raise ValueError(f"seed must be an integer in 0 … 2**63 − 1, got {seed!r}")
         self.seed = seed
+        #: Free text shown with the session (the examples explain what to try).
+        self.description = ""
         self.evaluate_each_epoch = True
         self._build_derived()
         self.reset(record=False)
@@ -224,6 +226,7 @@ class TrainingRun:
 
     def _set_flat(self, flat: Array) -> None:
         """Make ``flat`` the current parameters; ``weights`` and ``biases`` are views of it."""
+        flat.setflags(write=False)  # views made below inherit it: nothing may write in place
         self.flat = flat
         self.weights, self.biases = self.layout.unpack(flat)
 
@@ -254,6 +257,10 @@ class TrainingRun:
         """Re-initialise with a new seed (random if None) and return it."""
         if seed is None:
             seed = int(np.random.default_rng().integers(0, 2**31))
+        # Checked before anything changes, with the same rule as the constructor (and the session
+        # file loader): a seed outside 0 … 2**63 − 1 would make the run unsaveable or break reset.
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+            raise ValueError(f"seed must be an integer in 0 … 2**63 − 1, got {seed!r}")
         self.seed = int(seed)
         self.reset()
         return self.seed
@@ -367,7 +374,7 @@ class TrainingRun:
         step_number = self.step_count + 1
         if not math.isfinite(back.objective):
             return self._diverged(Divergence(step_number, "loss", None, hyper.learning_rate))
-        grad_norms = [math.sqrt(np.vdot(g, g)) for g in back.grad_weights]
+        grad_norms = [_norm(g) for g in back.grad_weights]
         grad = self.layout.pack(back.grad_weights, back.grad_biases)
         (delta,), new_state = propose(
             hyper.optimizer, hyper.optimizer_hyper(), hyper.learning_rate, [grad], self.opt_state
@@ -475,7 +482,10 @@ class TrainingRun:
         return result
 
     def _loss_and_accuracy(self, X: Array, Y: Array) -> tuple[float, float | None]:
-        fwd = self.network.forward(self.weights, self.biases, X)
+        return self.score(self.network.forward(self.weights, self.biases, X), Y)
+
+    def score(self, fwd: ForwardPass, Y: Array) -> tuple[float, float | None]:
+        """Data loss and accuracy (None for regression) of a forward pass against targets Y."""
         loss, _ = self.network.loss.evaluate(
             fwd.pre_activations[-1], fwd.output, Y, self.network.activations[-1]
         )
@@ -493,9 +503,17 @@ class TrainingRun:
         return self._inspection
 
     def preview_update(self) -> Array:
-        """The update Δp the next step would add to ``flat``, without applying it."""
+        """The update Δp the next step would add to ``flat``, without applying it.
+
+        Uses the pending backward pass if the phases were stepped by hand; otherwise computes
+        one on the next batch without marking any phase as done.
+        """
         if self._preview is None:
-            back = self.backward()
+            back = self._pending_backward
+            if back is None:
+                idx = self.next_batch_indices()
+                fwd = self._pending_forward or self.network.forward(self.weights, self.biases, self.X_train[idx])
+                back = self.network.backward(self.weights, fwd, self.Y_train[idx], self.hyper.l1, self.hyper.l2)
             grad = self.layout.pack(back.grad_weights, back.grad_biases)
             (self._preview,), _ = propose(
                 self.hyper.optimizer, self.hyper.optimizer_hyper(), self.hyper.learning_rate, [grad], self.opt_state
@@ -505,6 +523,26 @@ class TrainingRun:
     def gradient_norms(self) -> list[float]:
         """‖∂J/∂W_l‖ over the full training set, per layer."""
         return [float(np.linalg.norm(g)) for g in self.inspect().backward.grad_weights]
+
+
+_FLOAT_MAX = float(np.finfo(np.float64).max)
+
+
+def _norm(g: Array) -> float:
+    """‖g‖₂ = √(Σ g²), finite for every finite g.
+
+    The plain sum of squares overflows once entries pass ~1e154; then the norm is computed as
+    m·√(Σ (g/m)²) with m = max|g|, and capped at the largest double.  History rows (and so
+    session files, which hold finite numbers only) then never record inf for a committed step.
+    """
+    squares = np.vdot(g, g)
+    if math.isfinite(squares):
+        return math.sqrt(squares)
+    scale = float(np.abs(g).max())
+    if not math.isfinite(scale):
+        return math.inf
+    scaled = g / scale
+    return min(scale * math.sqrt(np.vdot(scaled, scaled)), _FLOAT_MAX)
 
 
 def _first_nonfinite(weights: Sequence[Array], biases: Sequence[Array], reverse: bool = False) -> int | None:

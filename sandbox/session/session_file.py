@@ -28,15 +28,19 @@ from .. import __version__
 from ..engine import OptimizerState
 from ..engine.optimizers import STATE_BUFFERS
 from .config import CSV_SOURCE, DataSpec, Hyperparameters, NetworkSpec
+from .csv_import import MAX_CLASSES
 from .datasets import CLASSIFICATION, MAX_POINTS, REGRESSION, Dataset
-from .history import DEFAULT_CAPACITY, MAX_MARKERS, History, Marker, Series
+from .history import DEFAULT_CAPACITY, MAX_MARKER_TEXT, MAX_MARKERS, History, Marker, Series
 from .json_text import dumps, loads
 from .run import Divergence, TrainingRun
 
 FORMAT = "backprop-sandbox-session"
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 64 * 1024 * 1024
-MAX_TEXT = 200
+#: Longest text field read back.  Everything the app writes fits: CSV column and class names
+#: (at most 200 characters, see csv_import), file names (255) and edit markers (MAX_MARKER_TEXT).
+MAX_TEXT = max(1000, MAX_MARKER_TEXT)
+MAX_DESCRIPTION = 4000
 SUFFIX = ".bpsession.json"
 
 
@@ -71,6 +75,8 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     tmp_name = None
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        # mkstemp creates 0600; give the file the mode it had, or the usual one for new files.
+        os.chmod(tmp_name, _file_mode(target))
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -86,6 +92,25 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
                 os.unlink(tmp_name)
             except OSError:
                 pass
+
+
+def _file_mode(target: Path) -> int:
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process umask, read without changing it (os.umask would race with other threads)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -125,6 +150,7 @@ def to_document(run: TrainingRun) -> dict[str, Any]:
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "app_version": __version__,
+        "description": run.description,
         "features": list(run.features),
         "network": {
             "hidden_sizes": list(net.hidden_sizes),
@@ -188,10 +214,11 @@ def to_document(run: TrainingRun) -> dict[str, Any]:
         },
         "data": {
             "source": spec.source,
-            "n_points": spec.n_points,
-            "noise": spec.noise,
-            "train_fraction": spec.train_fraction,
-            "seed": spec.seed,
+            # DataSpec accepts numpy integers; the JSON writer takes Python numbers only.
+            "n_points": int(spec.n_points),
+            "noise": float(spec.noise),
+            "train_fraction": float(spec.train_fraction),
+            "seed": int(spec.seed),
             "name": ds.name,
             "task": ds.task,
             "input_names": list(ds.input_names),
@@ -289,13 +316,17 @@ def _int(value: Any, path: str, lo: int, hi: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _Invalid(f"{path} must be an integer, got {_kind(value)}")
     if not lo <= value <= hi:
-        raise _Invalid(f"{path} must be in {lo} … {hi}, got {value}")
+        shown = str(value) if abs(value) < 10**30 else f"an integer of {len(str(abs(value)))} digits"
+        raise _Invalid(f"{path} must be in {lo} … {hi}, got {shown}")
     return value
 
 
 def _num(value: Any, path: str, lo: float = -math.inf, hi: float = math.inf) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _Invalid(f"{path} must be a number, got {_kind(value)}")
+    if isinstance(value, int) and abs(value) > _FLOAT_MAX:
+        # float() would raise OverflowError, which is not a ValueError.
+        raise _Invalid(f"{path} is too large for a double")
     value = float(value)
     if not lo <= value <= hi:
         raise _Invalid(f"{path} must be in [{lo:g}, {hi:g}], got {value!r}")
@@ -376,7 +407,7 @@ def _series(value: Any, path: str, columns: Sequence[str]) -> Series:
 def from_document(doc: Any) -> TrainingRun:
     """Validate a parsed document and build the run it describes."""
     _dict(doc, "", ("format", "version", "data", "features", "network", "training", "seed", "state"),
-          optional=("app_version", "history"))
+          optional=("app_version", "description", "history"))
     if doc["format"] != FORMAT:
         raise _Invalid(f"not a Backprop Sandbox session (format is {str(doc['format'])[:40]!r})")
     version = doc["version"]
@@ -395,7 +426,7 @@ def from_document(doc: Any) -> TrainingRun:
     input_names = [_str(v, f"data.input_names[{k}]") for k, v in enumerate(_list(d["input_names"], "data.input_names", max_length=64))]
     if not input_names or len(set(input_names)) != len(input_names):
         raise _Invalid("data.input_names must be distinct names, at least one")
-    class_names = [_str(v, f"data.class_names[{k}]") for k, v in enumerate(_list(d["class_names"], "data.class_names", max_length=1000))]
+    class_names = [_str(v, f"data.class_names[{k}]") for k, v in enumerate(_list(d["class_names"], "data.class_names", max_length=MAX_CLASSES))]
     if task == CLASSIFICATION and len(class_names) < 2:
         raise _Invalid("data.class_names must name at least 2 classes for classification")
     if task == REGRESSION and class_names:
@@ -485,6 +516,10 @@ def from_document(doc: Any) -> TrainingRun:
             raise _Invalid("training.evaluate_each_epoch must be true or false")
         run.evaluate_each_epoch = t["evaluate_each_epoch"]
 
+    description = doc.get("description", "")
+    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
+        raise _Invalid(f"description must be text of at most {MAX_DESCRIPTION} characters")
+    run.description = description
     _restore_state(run, doc["state"], doc.get("history"))
     return run
 

@@ -1,0 +1,236 @@
+"""Immutable snapshots of a training run: what the worker thread hands the GUI.
+
+A snapshot holds everything the views draw, so the GUI never touches the live run.  Arrays
+are either the run's own parameter vectors (which the engine never writes to: every step and
+edit makes new ones, and they are flagged read-only) or fresh copies.  History arrives as the
+rows added since the last snapshot the GUI *consumed*, so a skipped snapshot loses nothing.
+
+Snapshots carry the ``generation`` of the last GUI command the worker had applied when it made
+them; the GUI drops any snapshot older than its own latest command, so a snapshot computed
+before a weight edit can never overwrite the edit on screen (the pattern of ndv's controllers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import DataSpec, Hyperparameters, NetworkSpec
+from .datasets import Dataset
+from .grid import Grid, evaluate_grid
+from .history import Marker
+from .run import Divergence, Evaluation, TrainingRun
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class SeriesDelta:
+    """Rows of a history series that the receiver does not have yet.
+
+    The receiver keeps its first ``start`` rows, drops the rest, and appends ``rows``.  Usually
+    ``start`` is the number of rows it already had (pure append); after the model downsampled
+    old history it is smaller.  ``replace`` is True when ``start`` is 0 (a whole new series).
+    """
+
+    columns: tuple[str, ...]
+    rows: Array
+    replace: bool
+    start: int = 0
+
+
+@dataclass(frozen=True)
+class HistoryCursor:
+    """How much of each series a receiver already holds: (revision, row count) per series."""
+
+    steps: tuple[int, int] = (-1, 0)
+    evaluations: tuple[int, int] = (-1, 0)
+    markers: int = -1
+
+    def after(self, snapshot: "Snapshot") -> "HistoryCursor":
+        return HistoryCursor(snapshot.history_steps_end, snapshot.history_evaluations_end, snapshot.markers_count)
+
+
+def _delta(series, have: tuple[int, int]) -> tuple[SeriesDelta, tuple[int, int]]:
+    revision, count = have
+    start = series.unchanged_prefix(revision, count) if revision >= 0 else 0
+    delta = SeriesDelta(series.columns, series.array(start), replace=start == 0, start=start)
+    return delta, (series.revision, len(series))
+
+
+@dataclass(frozen=True)
+class NeuronStats:
+    """Per-layer, per-neuron means over the training set (index 0 = input features)."""
+
+    mean_activation: list[Array]
+    mean_delta: list[Array | None]
+    mean_abs_delta: list[Array | None]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the app shows about a run at one moment.
+
+    ``run_id`` changes when a different run is loaded or the architecture changes, so views
+    know when to rebuild their layout rather than just recolour it.
+    """
+
+    generation: int
+    run_id: int
+    version: int
+    playing: bool
+    steps_per_second: float
+    modified: bool
+
+    # configuration
+    dataset: Dataset
+    data_spec: DataSpec
+    features: tuple[str, ...]
+    feature_labels: tuple[str, ...]
+    network_spec: NetworkSpec
+    hyper: Hyperparameters
+    seed: int
+    layer_sizes: tuple[int, ...]
+    activation_names: tuple[str, ...]
+    description: str
+
+    # progress
+    step: int
+    epoch: int
+    phase: str
+    steps_per_epoch: int
+    divergence: Divergence | None
+
+    # parameters and their blame
+    weights: tuple[Array, ...]
+    biases: tuple[Array, ...]
+    grad_weights: tuple[Array, ...]
+    grad_biases: tuple[Array, ...]
+    objective: float
+    last_update: tuple[tuple[Array, ...], tuple[Array, ...]] | None
+    next_update: tuple[tuple[Array, ...], tuple[Array, ...]]
+    batch_indices: Array
+    batch_gradients: tuple[tuple[Array, ...], tuple[Array, ...]] | None
+    neurons: NeuronStats
+    evaluation: Evaluation
+    grid: Grid | None
+    train_outputs: Array
+    test_outputs: Array
+
+    # history since the receiver's cursor
+    history_steps: SeriesDelta
+    history_evaluations: SeriesDelta
+    markers: tuple[Marker, ...] | None
+    history_steps_end: tuple[int, int] = (0, 0)
+    history_evaluations_end: tuple[int, int] = (0, 0)
+    markers_count: int = 0
+
+    @property
+    def is_classification(self) -> bool:
+        return self.dataset.is_classification
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.weights)
+
+
+def _readonly(arrays) -> tuple[Array, ...]:
+    out = []
+    for a in arrays:
+        if a.flags.writeable:
+            a = a.copy()
+            a.setflags(write=False)
+        out.append(a)
+    return tuple(out)
+
+
+def make_snapshot(
+    run: TrainingRun,
+    *,
+    generation: int,
+    run_id: int,
+    cursor: HistoryCursor,
+    playing: bool = False,
+    steps_per_second: float = 0.0,
+    modified: bool = False,
+    grid_resolution: int | None = 80,
+) -> Snapshot:
+    """Capture ``run`` for the GUI.  Costs one pass over the training set, one over the test
+    set and, for 2-D or 1-D data, one over the heatmap grid."""
+    with np.errstate(all="ignore"):
+        inspection = run.inspect()
+        back = inspection.backward
+        fwd = inspection.forward
+        n_layers = len(run.weights)
+        deltas = back.deltas
+        neurons = NeuronStats(
+            mean_activation=[a.mean(axis=0) for a in fwd.activations],
+            mean_delta=[None] + [d.mean(axis=0) for d in deltas],
+            mean_abs_delta=[None] + [np.abs(d).mean(axis=0) for d in deltas],
+        )
+        train_loss, train_acc = run.score(fwd, run.Y_train)
+        if len(run.X_test):
+            test_fwd = run.network.forward(run.weights, run.biases, run.X_test)
+            test_loss, test_acc = run.score(test_fwd, run.Y_test)
+            test_out = test_fwd.output
+        else:
+            test_loss = test_acc = None
+            test_out = np.zeros((0, run.layer_sizes[-1]))
+        evaluation = Evaluation(train_loss, test_loss, train_acc, test_acc)
+        next_update = run.update_by_layer(run.preview_update())
+        batch_grads = None
+        if run.phase == "backward":
+            pending = run.backward()
+            batch_grads = (tuple(pending.grad_weights), tuple(pending.grad_biases))
+        grid = evaluate_grid(run, grid_resolution) if grid_resolution else None
+
+    steps_delta, steps_end = _delta(run.history.steps, cursor.steps)
+    evals_delta, evals_end = _delta(run.history.evaluations, cursor.evaluations)
+    markers = run.history.markers
+    marker_count = len(markers)
+    markers_out = tuple(markers) if marker_count != cursor.markers or steps_delta.replace else None
+    last = run.update_by_layer(run.last_update)
+    return Snapshot(
+        generation=generation,
+        run_id=run_id,
+        version=run.version,
+        playing=playing,
+        steps_per_second=steps_per_second,
+        modified=modified,
+        dataset=run.dataset,
+        data_spec=run.data_spec,
+        features=run.features,
+        feature_labels=run.feature_labels,
+        network_spec=run.network_spec,
+        hyper=run.hyper,
+        seed=run.seed,
+        layer_sizes=run.layer_sizes,
+        activation_names=run.activation_names,
+        description=run.description,
+        step=run.step_count,
+        epoch=run.epoch,
+        phase=run.phase,
+        steps_per_epoch=run.steps_per_epoch,
+        divergence=run.divergence,
+        weights=_readonly(run.weights),
+        biases=_readonly(run.biases),
+        grad_weights=_readonly(back.grad_weights),
+        grad_biases=_readonly(back.grad_biases),
+        objective=back.objective,
+        last_update=None if last is None else (_readonly(last[0]), _readonly(last[1])),
+        next_update=(_readonly(next_update[0]), _readonly(next_update[1])),
+        batch_indices=np.array(run.dataset.train_indices[run.next_batch_indices()]),
+        batch_gradients=batch_grads,
+        neurons=neurons,
+        evaluation=evaluation,
+        grid=grid,
+        train_outputs=fwd.output.copy(),
+        test_outputs=test_out,
+        history_steps=steps_delta,
+        history_evaluations=evals_delta,
+        markers=markers_out,
+        history_steps_end=steps_end,
+        history_evaluations_end=evals_end,
+        markers_count=marker_count,
+    )
