@@ -9,6 +9,10 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Keep the app's settings (recent files, theme, window layout) out of the user's real ones.
+import tempfile as _tempfile
+
+os.environ["XDG_CONFIG_HOME"] = _tempfile.mkdtemp(prefix="backprop-sandbox-test-config-")
 # One BLAS thread, as the app itself uses (see sandbox.cli); keeps timings on two cores sane.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")

@@ -204,9 +204,14 @@ class History:
         step_columns = ("loss",) + tuple(f"grad_norm_{l}" for l in range(n_layers))
         return cls(Series(step_columns), Series(cls.EVALUATION_COLUMNS))
 
-    def add_marker(self, step: int, text: str) -> None:
+    def add_marker(self, step: int, text: str, replaces_last: bool = False) -> None:
+        """Record an edit.  ``replaces_last`` folds a burst of edits to one value (a slider
+        drag between two steps) into a single marker instead of one per mouse move."""
         if len(text) > MAX_MARKER_TEXT:
             text = text[: MAX_MARKER_TEXT - 1] + "…"
+        if replaces_last and self.markers:
+            self.markers[-1] = Marker(step, text)
+            return
         self.markers.append(Marker(step, text))
         if len(self.markers) > MAX_MARKERS:
             del self.markers[: len(self.markers) - MAX_MARKERS]

@@ -247,6 +247,7 @@ class TrainingRun:
         self.cursor = 0
         self.permutation = self.shuffle_rng.permutation(self.n_train)
         self.history = History.empty(len(self.weights))
+        self._last_edit: tuple | None = None  # (target, step, value before the edit burst)
         #: The update Δp the last applied step added to ``flat``.
         self.last_update: Array | None = None
         self.divergence: Divergence | None = None
@@ -420,7 +421,7 @@ class TrainingRun:
         flat = self.flat.copy()
         self.layout.unpack(flat)[0][layer][i, j] = value
         self._set_flat(flat)
-        self.history.add_marker(self.step_count, f"w[{layer + 1}][{i + 1},{j + 1}]: {old:.4g} → {value:.4g}")
+        self._mark_edit(("w", layer, i, j), f"w[{layer + 1}][{i + 1},{j + 1}]", old, value)
         self._changed()
 
     def set_bias(self, layer: int, j: int, value: float) -> None:
@@ -429,8 +430,18 @@ class TrainingRun:
         flat = self.flat.copy()
         self.layout.unpack(flat)[1][layer][j] = value
         self._set_flat(flat)
-        self.history.add_marker(self.step_count, f"b[{layer + 1}][{j + 1}]: {old:.4g} → {value:.4g}")
+        self._mark_edit(("b", layer, j), f"b[{layer + 1}][{j + 1}]", old, value)
         self._changed()
+
+    def _mark_edit(self, target: tuple, name: str, old: float, value: float) -> None:
+        """One marker per parameter per step: repeated edits between two steps (a slider drag)
+        update the marker, keeping the value from before the first of them."""
+        last = self._last_edit
+        repeat = last is not None and last[0] == target and last[1] == self.step_count and self.history.markers
+        if repeat:
+            old = last[2]
+        self.history.add_marker(self.step_count, f"{name}: {old:.4g} → {value:.4g}", replaces_last=bool(repeat))
+        self._last_edit = (target, self.step_count, old)
 
     def _checked_param(self, params: list[Array], layer: int, index: tuple[int, ...], value: float, what: str) -> Array:
         if not isinstance(layer, (int, np.integer)) or not 0 <= layer < len(params):

@@ -1,0 +1,196 @@
+"""``backprop-sandbox bench --gui``: the desktop app's responsiveness, measured offscreen.
+
+For each session (the default one and the largest example, 7 features and six hidden layers
+of 8 tanh) it reports:
+
+==============================  ==============================================================
+gui_vs_headless_throughput      steps/s with the window open and live ÷ steps/s of a headless
+                                loop in the same process; alternated, medians
+event_loop_p99_ms               99th percentile lateness of a 5 ms timer on the GUI thread while
+                                training at full speed
+redraw_median_ms                applying one snapshot to every view and painting the whole
+                                window (canvas with every heatmap, output view, loss plot)
+edit_refresh_p95_ms             from typing a weight into the inspector (paused) to the
+                                inspector showing the recomputed gradient
+startup_median_s                from starting ``python -m sandbox`` to the window being shown
+==============================  ==============================================================
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import TextIO
+
+import numpy as np
+
+from ..resources import EXAMPLES, default_run
+from ..session import TrainingRun
+from ..session.session_file import load
+
+LARGEST = EXAMPLES / "09-largest-seven-features-6x8.json"
+#: Session name → (how to build the run, the file to launch the app with).
+SESSIONS = {
+    "default": (default_run, None),
+    "largest_7x6x8": (lambda: load(LARGEST), str(LARGEST)),
+}
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if values else float("nan")
+
+
+def _headless_rate(make_run, seconds: float) -> float:
+    run: TrainingRun = make_run()
+    run.train(50)
+    start = time.perf_counter()
+    steps = 0
+    with np.errstate(all="ignore"):
+        while time.perf_counter() - start < seconds:
+            steps += run.train(50)
+    return steps / (time.perf_counter() - start)
+
+
+def _gui_rate(window, seconds: float) -> tuple[float, list[float]]:
+    """Play at full speed for ``seconds``; steps/s and the GUI timer's lateness (ms)."""
+    from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+
+    from .screenshot import settle, wait_until
+
+    controller = window.controller
+    controller.reset()
+    wait_until(lambda: controller.snapshot is not None and controller.snapshot.step == 0 and not controller.snapshot.playing)
+    lateness: list[float] = []
+    clock = QElapsedTimer()
+    interval = 5
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(interval)
+    last = {"t": None}
+
+    def tick() -> None:
+        now = clock.nsecsElapsed() / 1e6
+        if last["t"] is not None:
+            lateness.append(max(0.0, now - last["t"] - interval))
+        last["t"] = now
+
+    timer.timeout.connect(tick)
+    controller.play()
+    wait_until(lambda: controller.snapshot.playing and controller.snapshot.step > 0)
+    first = controller.snapshot
+    t0 = time.perf_counter()
+    clock.start()
+    timer.start()
+    settle(int(seconds * 1000))
+    timer.stop()
+    last_snap = controller.snapshot
+    t1 = time.perf_counter()
+    controller.pause()
+    wait_until(lambda: not controller.snapshot.playing)
+    rate = (last_snap.step - first.step) / (t1 - t0)
+    return rate, lateness
+
+
+def _redraw_times(window, repeats: int) -> list[float]:
+    """Apply alternating snapshots to every view and paint the whole window synchronously."""
+    from .screenshot import wait_until
+
+    controller = window.controller
+    controller.step()
+    wait_until(lambda: controller.snapshot.step >= 1)
+    a = controller.snapshot
+    controller.step()
+    wait_until(lambda: controller.snapshot.step >= 2)
+    b = controller.snapshot
+    times = []
+    for k in range(repeats):
+        snap = a if k % 2 else b
+        start = time.perf_counter()
+        controller.snapshotChanged.emit(snap)
+        window.repaint()
+        times.append((time.perf_counter() - start) * 1e3)
+    return times
+
+
+def _edit_refresh_times(window, repeats: int) -> list[float]:
+    """Type a weight into the inspector; time until it shows the recomputed gradient."""
+    from .controller import Selection
+    from .screenshot import settle, wait_until
+
+    controller = window.controller
+    inspector = window.inspector
+    controller.select(Selection("weight", 0, 0, 0))
+    settle(50)
+    times = []
+    base = float(controller.snapshot.weights[0][0, 0])
+    for k in range(repeats):
+        value = round(base + 0.05 * (k + 1) * (-1) ** k, 6)
+        spin = inspector.value_spin
+        spin.setFocus()
+        spin.selectAll()
+        start = time.perf_counter()
+        generation = controller.generation
+        spin.setValue(value)
+        spin.editingFinished.emit()
+        ok = wait_until(lambda: controller.snapshot.generation > generation
+                        and float(controller.snapshot.weights[0][0, 0]) == value, 5.0)
+        times.append((time.perf_counter() - start) * 1e3 if ok else float("inf"))
+        spin.clearFocus()
+    return times
+
+
+def _startup_times(path: str | None, repeats: int) -> list[float]:
+    env = dict(os.environ, BACKPROP_SANDBOX_STARTUP_PROBE="1", QT_QPA_PLATFORM="offscreen")
+    command = [sys.executable, "-m", "sandbox"] + ([path] if path else [])
+    times = []
+    for _ in range(repeats):
+        start = time.time()
+        out = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+        shown = [line for line in out.stdout.splitlines() if line.startswith("window-shown ")]
+        times.append(float(shown[-1].split()[1]) - start if shown else float("inf"))
+    return times
+
+
+def bench_gui(quick: bool = False, log: TextIO | None = None) -> dict:
+    """Measure every session; returns {session name: {metric: value}}."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from .app import make_application
+    from .main_window import MainWindow
+    from .screenshot import settle, wait_until
+    from .theme import ThemeManager
+
+    app = make_application()
+    themes = ThemeManager(app, "light")
+    seconds = 1.0 if quick else 3.0
+    rounds = 1 if quick else 2
+    results: dict[str, dict[str, float]] = {}
+    for name, (make_run, path) in SESSIONS.items():
+        if log:
+            print(f"timing the app on the {name} session …", file=log)
+        window = MainWindow(make_run(), None, themes, persist_settings=False)
+        window.resize(1400, 900)
+        window.show()
+        wait_until(lambda: window.controller.snapshot is not None)
+        settle(200)
+        ratios, lateness = [], []
+        for _ in range(rounds):
+            headless = _headless_rate(make_run, seconds)
+            gui, late = _gui_rate(window, seconds)
+            ratios.append(gui / headless)
+            lateness += late
+        redraw = _redraw_times(window, 15 if quick else 40)
+        edits = _edit_refresh_times(window, 10 if quick else 30)
+        window.skip_unsaved_prompt = True
+        window.close()
+        settle(50)
+        results[name] = {
+            "gui_vs_headless_throughput": statistics.median(ratios),
+            "event_loop_p99_ms": _percentile(lateness, 99),
+            "redraw_median_ms": statistics.median(redraw),
+            "edit_refresh_p95_ms": _percentile(edits, 95),
+            "startup_median_s": statistics.median(_startup_times(path, 2 if quick else 5)),
+        }
+    return results

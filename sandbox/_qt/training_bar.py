@@ -1,0 +1,146 @@
+"""The training toolbar: play/pause, stepping, reset, speed, and the always-visible counters."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QFont, QFontDatabase, QKeySequence
+from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QStyle, QToolBar, QWidget
+
+from ..session.snapshot import Snapshot
+from .controller import SessionController
+from .theme import Theme, ThemeManager
+
+#: Speed presets: label → steps per second (None = as fast as the machine allows).
+SPEEDS: list[tuple[str, float | None]] = [
+    ("Max speed", None),
+    ("1000 steps/s", 1000.0),
+    ("300 steps/s", 300.0),
+    ("100 steps/s", 100.0),
+    ("30 steps/s", 30.0),
+    ("10 steps/s", 10.0),
+    ("3 steps/s", 3.0),
+    ("1 step/s", 1.0),
+]
+
+
+def _fmt_loss(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value:.4f}" if value >= 1e-3 else f"{value:.2e}"
+
+
+def _fmt_pct(value: float | None) -> str:
+    return "–" if value is None or not math.isfinite(value) else f"{100 * value:.1f}%"
+
+
+class TrainingBar(QToolBar):
+    """Training actions and counters.
+
+    The actions (``play_action``, ``step_action`` …) carry the window-wide shortcuts
+    (Space, →, Shift+→, Alt+→, R) and are reused by the main window's Training menu.
+    """
+
+    def __init__(self, controller: SessionController, themes: ThemeManager, parent: QWidget | None = None) -> None:
+        super().__init__("Training", parent)
+        self.setObjectName("trainingBar")
+        self.setMovable(False)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self._controller = controller
+        self._themes = themes
+        style = self.style()
+        sp = QStyle.StandardPixmap
+        self._play_icon = style.standardIcon(sp.SP_MediaPlay)
+        self._pause_icon = style.standardIcon(sp.SP_MediaPause)
+
+        def action(text: str, icon, shortcut, tip: str, slot) -> QAction:
+            act = QAction(icon, text, self)
+            if shortcut:
+                act.setShortcut(QKeySequence(shortcut))
+                act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+                tip = f"{tip} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})"
+            act.setToolTip(tip)
+            act.setStatusTip(tip)
+            act.triggered.connect(slot)
+            self.addAction(act)
+            return act
+
+        self.play_action = action("Play", self._play_icon, Qt.Key.Key_Space,
+                                  "Train continuously / pause", controller.toggle_play)
+        self.step_action = action("Step", style.standardIcon(sp.SP_MediaSeekForward), Qt.Key.Key_Right,
+                                  "Train on one mini-batch", lambda: controller.step())
+        self.epoch_action = action("Epoch", style.standardIcon(sp.SP_MediaSkipForward),
+                                   QKeySequence(Qt.Modifier.SHIFT | Qt.Key.Key_Right),
+                                   "Train until the epoch completes", controller.step_epoch)
+        self.phase_action = action("Phase", style.standardIcon(sp.SP_ArrowRight),
+                                   QKeySequence(Qt.Modifier.ALT | Qt.Key.Key_Right),
+                                   "Run one phase of the next step: forward → backward → update",
+                                   controller.step_phase)
+        self.addSeparator()
+        self.reset_action = action("Reset", style.standardIcon(sp.SP_BrowserReload), Qt.Key.Key_R,
+                                   "Back to step 0 with the same initial weights (same seed)", controller.reset)
+        self.new_seed_action = action("New seed", style.standardIcon(sp.SP_DialogResetButton), None,
+                                      "Draw new initial weights and a new shuffle order", lambda: controller.new_seed())
+        self.addSeparator()
+        self.speed_combo = QComboBox(self)
+        for label, value in SPEEDS:
+            self.speed_combo.addItem(label, value)
+        self.speed_combo.setToolTip("How fast Play trains. Slow speeds let you watch every step.")
+        self.speed_combo.currentIndexChanged.connect(self._on_speed_changed)
+        self.addWidget(self.speed_combo)
+
+        spacer = QWidget(self)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.addWidget(spacer)
+
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.counters = {}
+        for key, title, tip in (
+            ("step", "Step", "Mini-batch updates applied"),
+            ("epoch", "Epoch", "Complete passes over the training set"),
+            ("train", "Train loss", "Loss over the whole training set (without the L1/L2 penalty)"),
+            ("test", "Test loss", "Loss over the held-out test set"),
+            ("accuracy", "Accuracy", "Share classified correctly: train / test"),
+            ("rate", "Speed", "Training steps per second"),
+        ):
+            label = QLabel(self)
+            label.setToolTip(tip)
+            label.setTextFormat(Qt.TextFormat.RichText)
+            label.setFont(QFont(mono.family(), self.font().pointSize()))
+            label.setContentsMargins(8, 0, 8, 0)
+            self.addWidget(label)
+            self.counters[key] = (title, label)
+        self._set_counter("step", "0")
+        controller.snapshotChanged.connect(self._on_controller_snapshot_changed)
+        themes.themeChanged.connect(self._on_themes_theme_changed)
+        self._on_themes_theme_changed(themes.theme)
+
+    # -------------------------------------------------------------------------- updates
+
+    def _set_counter(self, key: str, value: str) -> None:
+        title, label = self.counters[key]
+        muted = self._themes.theme.muted
+        label.setText(f"<span style='color:{muted}'>{title}</span>&nbsp;<b>{value}</b>")
+
+    def _on_controller_snapshot_changed(self, snap: Snapshot) -> None:
+        self.play_action.setIcon(self._pause_icon if snap.playing else self._play_icon)
+        self.play_action.setText("Pause" if snap.playing else "Play")
+        ev = snap.evaluation
+        self._set_counter("step", f"{snap.step:,}")
+        self._set_counter("epoch", f"{snap.epoch:,}")
+        self._set_counter("train", _fmt_loss(ev.train_loss))
+        self._set_counter("test", _fmt_loss(ev.test_loss))
+        if snap.is_classification:
+            self._set_counter("accuracy", f"{_fmt_pct(ev.train_accuracy)} / {_fmt_pct(ev.test_accuracy)}")
+        else:
+            self._set_counter("accuracy", "–")
+        self._set_counter("rate", f"{snap.steps_per_second:,.0f}/s" if snap.playing else "paused")
+
+    def _on_speed_changed(self, index: int) -> None:
+        self._controller.set_speed(self.speed_combo.itemData(index))
+
+    def _on_themes_theme_changed(self, theme: Theme) -> None:
+        snap = self._controller.snapshot
+        if snap is not None:
+            self._on_controller_snapshot_changed(snap)

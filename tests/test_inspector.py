@@ -1,0 +1,230 @@
+"""The inspector drives real widgets against a real worker: edits reach the engine, labels follow."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from qt_helpers import small_run, wait_for_snapshot
+from sandbox._qt.controller import Selection
+from sandbox._qt.inspector import HINT, Inspector, format_number
+from sandbox._qt.theme import ThemeManager
+from sandbox.session import Hyperparameters
+
+pytestmark = pytest.mark.gui
+
+WEIGHT = Selection("weight", 0, 2, 1)  # W_0[1, 2]: from x2 to hidden 1, neuron 3
+
+
+@pytest.fixture
+def setup(qtbot, qapp, make_controller):
+    controller = make_controller(small_run(hyper=Hyperparameters(l2=0.01)))
+    themes = ThemeManager(qapp, "light")
+    inspector = Inspector(controller, themes)
+    qtbot.addWidget(inspector)
+    inspector.resize(700, 220)
+    inspector.show()
+    qtbot.waitExposed(inspector)
+    wait_for_snapshot(qtbot, controller)
+    yield inspector, controller
+    themes.set_mode("light")  # the palette is application-wide: leave it as other tests expect
+    themes.setParent(None)
+
+
+def _expected_rank(snap, grad: float) -> str:
+    magnitudes = np.concatenate([np.abs(g).ravel() for g in snap.grad_weights])
+    return f"#{int(np.sum(magnitudes > abs(grad))) + 1} of {magnitudes.size}"
+
+
+def _type(qtbot, spin, text: str) -> None:
+    spin.selectAll()
+    qtbot.keyClicks(spin, text)
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+
+
+def test_hint_until_something_is_selected(setup):
+    inspector, controller = setup
+    assert inspector.current_page() == "none"
+    assert HINT.startswith("Click a connection")
+    controller.select(WEIGHT)
+    assert inspector.current_page() == "weight"
+    controller.select(None)
+    assert inspector.current_page() == "none"
+
+
+def test_weight_page_shows_route_value_gradient_and_rank(setup):
+    inspector, controller = setup
+    controller.select(WEIGHT)
+    snap = controller.snapshot
+    w = snap.weights[0][1, 2]
+    grad = snap.grad_weights[0][1, 2]
+    assert inspector._weight_route.text() == "from x2 (input)  →  hidden 1, neuron 3"
+    assert inspector.value_spin.value() == pytest.approx(w, abs=1e-8)
+    assert inspector.grad_label.text() == format_number(grad)
+    assert inspector.update_label.text() == format_number(snap.next_update[0][0][1, 2])
+    assert inspector.rank_label.text() == _expected_rank(snap, grad)
+    # The decomposition adds up: data term + l1·sign(w) + l2·w = ∂J/∂w.
+    assert inspector._term_labels["l2"].text() == format_number(0.01 * w)
+    assert float(inspector._term_labels["data"].text().replace("\u2212", "-")) == pytest.approx(
+        grad - 0.01 * w, rel=1e-5
+    )
+
+
+def test_typed_weight_reaches_engine_and_labels_refresh(qtbot, setup):
+    inspector, controller = setup
+    controller.select(WEIGHT)
+    _type(qtbot, inspector.value_spin, "0.5")
+    snap = wait_for_snapshot(qtbot, controller, lambda s: s.weights[0][1, 2] == 0.5)
+    grad = snap.grad_weights[0][1, 2]
+    qtbot.waitUntil(lambda: inspector.grad_label.text() == format_number(controller.snapshot.grad_weights[0][1, 2]))
+    snap = controller.snapshot
+    grad = snap.grad_weights[0][1, 2]
+    assert inspector.rank_label.text() == _expected_rank(snap, grad)
+    assert inspector.update_label.text() == format_number(snap.next_update[0][0][1, 2])
+    # The slider re-centred on the new value.
+    assert inspector.value_slider.value() == 500
+    assert inspector.value_slider.parent().slider_value(1000) == pytest.approx(0.5 + 1.0)
+
+
+def test_slider_drag_sends_throttled_live_edits(qtbot, setup, monkeypatch):
+    inspector, controller = setup
+    controller.select(WEIGHT)
+    w0 = controller.snapshot.weights[0][1, 2]
+    sent = []
+    original = controller.edit_weight
+    monkeypatch.setattr(controller, "edit_weight", lambda *a: (sent.append(a), original(*a)))
+    slider = inspector.value_slider
+    slider.setSliderDown(True)  # the user grabs the handle …
+    for position in range(510, 810, 10):  # … and drags it (30 moves within a few ms)
+        slider.setValue(position)
+    half = max(1.0, 2 * abs(w0))
+    expected = w0 + 0.6 * half
+    assert len(sent) == 1  # the leading edge goes out at once; the rest wait for the throttle
+    # Snapshots that arrive mid-drag update the labels but never move the slider in the hand.
+    wait_for_snapshot(qtbot, controller, lambda s: s.weights[0][1, 2] == pytest.approx(w0 + 0.02 * half))
+    qtbot.waitUntil(lambda: inspector.grad_label.text() == format_number(controller.snapshot.grad_weights[0][1, 2]))
+    assert slider.value() == 800
+    assert inspector.value_spin.value() == pytest.approx(expected, abs=1e-8)
+    slider.setSliderDown(False)  # release: the pending last value is sent (if the timer has not yet)
+    assert sent[-1] == (0, 1, 2, pytest.approx(expected))
+    assert len(sent) == 2
+    wait_for_snapshot(qtbot, controller, lambda s: s.weights[0][1, 2] == pytest.approx(expected))
+    assert slider.value() == 500  # re-centred on release
+
+
+def test_slider_set_value_sends_an_edit(qtbot, setup):
+    inspector, controller = setup
+    controller.select(WEIGHT)
+    w0 = controller.snapshot.weights[0][1, 2]
+    inspector.value_slider.setValue(250)
+    expected = w0 - 0.5 * max(1.0, 2 * abs(w0))
+    wait_for_snapshot(qtbot, controller, lambda s: s.weights[0][1, 2] == pytest.approx(expected))
+
+
+def test_neuron_bias_edits_reach_engine(qtbot, setup):
+    inspector, controller = setup
+    controller.select(Selection("neuron", 1, 2))
+    assert inspector.current_page() == "neuron"
+    snap = controller.snapshot
+    assert inspector.bias_grad_label.text() == format_number(snap.grad_biases[0][2])
+    _type(qtbot, inspector.bias_spin, "0.25")
+    wait_for_snapshot(qtbot, controller, lambda s: s.biases[0][2] == 0.25)
+    qtbot.waitUntil(lambda: inspector.bias_grad_label.text() == format_number(controller.snapshot.grad_biases[0][2]))
+    inspector.bias_slider.setValue(750)
+    wait_for_snapshot(qtbot, controller, lambda s: s.biases[0][2] == pytest.approx(0.25 + 0.5))
+
+
+def test_incoming_table_click_selects_that_weight(qtbot, setup):
+    inspector, controller = setup
+    controller.select(Selection("neuron", 2, 1))  # hidden 2, neuron 2: four incoming weights
+    table = inspector.incoming_table
+    assert table.rowCount() == 4
+    snap = controller.snapshot
+    assert table.item(3, 0).text() == "neuron 4"
+    assert table.item(3, 1).text() == format_number(snap.weights[1][3, 1])
+    assert table.item(3, 2).text() == format_number(snap.grad_weights[1][3, 1])
+    rect = table.visualRect(table.model().index(3, 1))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert controller.selection == Selection("weight", 1, 1, 3)
+    assert inspector.current_page() == "weight"
+
+
+def test_input_node_lists_outgoing_weights(setup):
+    inspector, controller = setup
+    controller.select(Selection("neuron", 0, 0))
+    assert inspector.current_page() == "neuron"
+    assert inspector.incoming_table.rowCount() == 4
+    assert inspector.incoming_table.item(0, 0).text() == "neuron 1"
+    assert not inspector._bias_column.isVisibleTo(inspector)
+
+
+def test_focused_spin_is_not_overwritten_while_playing(qtbot, setup):
+    inspector, controller = setup
+    controller.select(WEIGHT)
+    inspector.activateWindow()
+    spin = inspector.value_spin
+    spin.setFocus()
+    qtbot.waitUntil(spin.hasFocus)
+    spin.selectAll()
+    qtbot.keyClicks(spin, "0.123")  # typed, not yet committed
+    start = controller.snapshot
+    controller.play()
+    snap = wait_for_snapshot(
+        qtbot, controller, lambda s: s.playing and s.step > start.step + 20 and s.weights[0][1, 2] != start.weights[0][1, 2]
+    )
+    assert spin.text() == "0.123"
+    # Everything else stays live.
+    qtbot.waitUntil(lambda: inspector.grad_label.text() == format_number(controller.snapshot.grad_weights[0][1, 2]))
+    controller.pause()
+    wait_for_snapshot(qtbot, controller, lambda s: not s.playing)
+    qtbot.keyClick(spin, Qt.Key.Key_Return)  # now commit it
+    wait_for_snapshot(qtbot, controller, lambda s: s.weights[0][1, 2] == 0.123)
+    assert snap.step > start.step
+
+
+def test_values_follow_training(qtbot, setup):
+    inspector, controller = setup
+    controller.select(WEIGHT)
+    start = controller.snapshot
+    controller.step(25)
+    snap = wait_for_snapshot(qtbot, controller, lambda s: s.step == start.step + 25)
+    assert snap.weights[0][1, 2] != start.weights[0][1, 2]
+    assert inspector.value_spin.value() == pytest.approx(snap.weights[0][1, 2], abs=1e-8)
+    assert inspector.grad_label.text() == format_number(snap.grad_weights[0][1, 2])
+    assert inspector.update_label.text() == format_number(snap.next_update[0][0][1, 2])
+
+
+def test_format_number():
+    assert format_number(-0.0) == "+0"
+    assert format_number(0.25) == "+0.25"
+    assert format_number(-1.5e-7) == "\u22121.5e\u221207"
+    assert format_number(float("nan")) == "nan"
+
+
+def test_focused_but_untouched_spin_stays_live(qtbot, setup):
+    inspector, controller = setup
+    controller.select(WEIGHT)
+    inspector.activateWindow()
+    inspector.value_spin.setFocus()  # e.g. the first widget in the window got the focus
+    qtbot.waitUntil(inspector.value_spin.hasFocus)
+    controller.step(25)
+    snap = wait_for_snapshot(qtbot, controller, lambda s: s.step == 25)
+    assert inspector.value_spin.value() == pytest.approx(snap.weights[0][1, 2], abs=1e-8)
+
+
+def test_most_blamed_button_selects_the_largest_gradient(qtbot, setup):
+    inspector, controller = setup
+    qtbot.mouseClick(inspector._most_blamed_button, Qt.MouseButton.LeftButton)
+    sel = controller.selection
+    assert sel is not None and sel.kind == "weight"
+    assert inspector.rank_label.text().startswith("#1 of ")
+
+
+def test_theme_change_recolours_captions(setup):
+    from sandbox._qt.theme import DARK
+
+    inspector, controller = setup
+    inspector._themes.set_mode("dark")
+    caption = inspector._grad_caption
+    assert caption.palette().color(caption.foregroundRole()).name() == DARK.muted
