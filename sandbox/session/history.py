@@ -15,12 +15,17 @@ in bulk every ``M`` appends at most, so readers can copy just the new rows in be
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
 Array = np.ndarray
+
+#: Revision numbers are unique across every series in the process, so a reader's cursor from
+#: one series (say, before a Reset replaced the history) is never mistaken for another's.
+_revisions = itertools.count(1)
 
 DEFAULT_CAPACITY = 1 << 16
 DEFAULT_LEVEL_ROWS = 2048
@@ -53,23 +58,29 @@ class Series:
         self._rows = np.empty((min(16, capacity), 2 + len(columns)), dtype=np.float64)
         self._n = 0
         self._appends_since_compaction = 0
-        #: Bumped whenever existing rows change (downsampling, clearing); see ``unchanged_prefix``.
-        self.revision = 0
-        self._changes: deque[tuple[int, int]] = deque(maxlen=256)  # (revision, first changed row)
+        #: Changes whenever existing rows change (downsampling, clearing); see
+        #: ``unchanged_prefix``.
+        self.revision = next(_revisions)
+        #: (revision before, revision after, first changed row) of recent changes.
+        self._changes: deque[tuple[int, int, int]] = deque(maxlen=256)
 
     def unchanged_prefix(self, revision: int, count: int) -> int:
         """How many leading rows a reader that copied rows [0, count) at ``revision`` still holds
-        unchanged.  The reader drops its rows from there on and copies ``array(prefix)``."""
+        unchanged.  The reader drops its rows from there on and copies ``array(prefix)``.
+        An unknown revision (another series, or older than the change log) gives 0."""
+        prefix = min(count, self._n)
         if revision == self.revision:
-            return min(count, self._n)
-        newer = [start for rev, start in self._changes if rev > revision]
-        if not self._changes or self._changes[0][0] > revision + 1 or len(newer) != self.revision - revision:
-            return 0  # the log no longer reaches back that far
-        return min(count, self._n, *newer)
+            return prefix
+        following = False
+        for before, _after, start in self._changes:
+            following = following or before == revision
+            if following:
+                prefix = min(prefix, start)
+        return prefix if following else 0
 
     def _changed(self, start: int) -> None:
-        self.revision += 1
-        self._changes.append((self.revision, start))
+        before, self.revision = self.revision, next(_revisions)
+        self._changes.append((before, self.revision, start))
 
     def __len__(self) -> int:
         return self._n
@@ -196,6 +207,8 @@ class History:
     steps: Series
     evaluations: Series
     markers: list[Marker] = field(default_factory=list)
+    #: Changes with every marker added or rewritten (a reader's cursor compares it).
+    markers_revision: int = field(default_factory=lambda: next(_revisions))
 
     EVALUATION_COLUMNS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
 
@@ -209,6 +222,7 @@ class History:
         drag between two steps) into a single marker instead of one per mouse move."""
         if len(text) > MAX_MARKER_TEXT:
             text = text[: MAX_MARKER_TEXT - 1] + "…"
+        self.markers_revision = next(_revisions)
         if replaces_last and self.markers:
             self.markers[-1] = Marker(step, text)
             return

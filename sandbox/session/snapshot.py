@@ -122,6 +122,7 @@ class Snapshot:
     history_steps: SeriesDelta
     history_evaluations: SeriesDelta
     markers: tuple[Marker, ...] | None
+    # (revision, rows) of each series and the markers' revision after this snapshot
     history_steps_end: tuple[int, int] = (0, 0)
     history_evaluations_end: tuple[int, int] = (0, 0)
     markers_count: int = 0
@@ -188,7 +189,7 @@ def make_snapshot(
     steps_delta, steps_end = _delta(run.history.steps, cursor.steps)
     evals_delta, evals_end = _delta(run.history.evaluations, cursor.evaluations)
     markers = run.history.markers
-    marker_count = len(markers)
+    marker_count = run.history.markers_revision
     markers_out = tuple(markers) if marker_count != cursor.markers or steps_delta.replace else None
     last = run.update_by_layer(run.last_update)
     return Snapshot(
