@@ -7,6 +7,7 @@ only GUI object that talks to the worker.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,8 @@ class SessionController(QObject):
         self._worker.sessionSaved.connect(self.sessionSaved)
         self._worker.crashed.connect(self.workerCrashed)
         self._running = True
+        self._frame_cpu: float | None = None
+        self._frame_cost = 0.005
         self._thread.start()
 
     # ------------------------------------------------------------------------- state
@@ -101,6 +104,7 @@ class SessionController(QObject):
         snap = self._worker.take()
         if snap is None:
             return
+        self._measure_frame_cost()
         self.snapshotTaken.emit(snap)
         if snap.generation < self._generation:
             return  # made before our latest command: it would undo that command on screen
@@ -108,6 +112,16 @@ class SessionController(QObject):
             self.select(None)
         self._snapshot = snap
         self.snapshotChanged.emit(snap)
+
+    def _measure_frame_cost(self) -> None:
+        """Tell the worker how much GUI-thread CPU a frame costs (handlers, painting, the rest),
+        measured between consecutive snapshots, so it can pace snapshots to leave training
+        most of the shared interpreter."""
+        now = time.thread_time()
+        if self._frame_cpu is not None:
+            self._frame_cost += 0.3 * (min(now - self._frame_cpu, 0.2) - self._frame_cost)
+            self._worker.report_frame_cost(self._frame_cost)
+        self._frame_cpu = now
 
     # ---------------------------------------------------------------------- commands
 

@@ -14,9 +14,9 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer
+from PySide6.QtCore import QSize, QEvent, QObject, QPointF, Qt, QTimer
 from PySide6.QtGui import QFont, QImage
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 from superqt import QElidingLabel
 
 from ..session.history import Marker
@@ -29,7 +29,9 @@ _LEGEND_NAMES = {"train": "train", "test": "test", "batch": "mini-batch"}
 #: How close (in pixels) the mouse must be to a marker for its text to show.
 MARKER_HOVER_PX = 5.0
 #: Shortest time between two redraws of the curves.
-DRAW_INTERVAL_MS = 40
+DRAW_INTERVAL_MS = 0
+#: Seconds between refreshes of the values shown in the legend while not hovering.
+LEGEND_INTERVAL_S = 0.25
 
 
 class _Buffer:
@@ -89,6 +91,29 @@ def format_value(v: float) -> str:
     return f"{v:.2e}"
 
 
+class _ReadoutHost(QWidget):
+    """Holds the readout label outside any layout.
+
+    The readout changes with every draw, and a label in a layout asks its ancestors to
+    relayout on every text change, which would relayout (and animate) the whole main window
+    each frame.  Here the label just fills this widget, whose own size never depends on it.
+    """
+
+    def __init__(self, label: QLabel) -> None:
+        super().__init__()
+        self.label = label
+        label.setParent(self)
+        self.setFixedHeight(label.fontMetrics().height() + 6)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(40)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(120, self.height())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.label.setGeometry(self.rect())
+
+
 class LossPlot(QWidget):
     """Loss against step (bottom right of the main window).
 
@@ -115,6 +140,7 @@ class LossPlot(QWidget):
         self._readout = ""
         self._dirty: set[str] = set()  # what changed since the last draw: steps, evals, markers
         self._last_draw = -math.inf
+        self._legend_refreshed = -math.inf
         self._draw_timer = QTimer(self)
         self._draw_timer.setSingleShot(True)
         self._draw_timer.timeout.connect(self._draw)
@@ -126,7 +152,7 @@ class LossPlot(QWidget):
         header = QHBoxLayout()
         header.setContentsMargins(4, 0, 4, 0)
         header.setSpacing(8)
-        header.addWidget(self._readout_label, 1)
+        header.addWidget(_ReadoutHost(self._readout_label), 1)
         header.addWidget(self.log_checkbox)
 
         self.plot_widget = pg.PlotWidget()
@@ -252,6 +278,9 @@ class LossPlot(QWidget):
             # One path for all markers: hundreds of edits cost one draw call.
             self._markers.setXVals(self._marker_steps.tolist())
             self._markers.update()
+        # Fit the auto-range now rather than inside the next paint: a range change during a
+        # paint schedules a second full paint of the plot.
+        self._vb.prepareForPaint()
         if not self._hovering:
             self._show_latest()
 
@@ -379,6 +408,12 @@ class LossPlot(QWidget):
         self._readout = text
         self._readout_label.setText(header)
         self._readout_label.setToolTip(text)
+        # Re-laying out the legend costs a few ms; while values stream in during training,
+        # refreshing them four times a second reads better than every frame anyway.
+        now = time.perf_counter()
+        if not self._hovering and step is not None and now - self._legend_refreshed < LEGEND_INTERVAL_S:
+            return
+        self._legend_refreshed = now
         for name in SERIES:
             label = self.legend.getLabel(self._curves[name])
             caption = _LEGEND_NAMES[name]

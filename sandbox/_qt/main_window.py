@@ -107,7 +107,8 @@ class MainWindow(QMainWindow):
         #: Close without the unsaved-changes question (CI's smoke test sets it).
         self.skip_unsaved_prompt = False
         self.last_message_box: QMessageBox | None = None
-        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
+        # No AnimatedDocks: it animates every relayout, which costs frames while training.
+        self.setDockOptions(QMainWindow.DockOption.AllowTabbedDocks)
 
         # --- central: banner + description + canvas | output view over loss plot
         self.canvas = NetworkCanvas(self.controller, themes)
@@ -304,8 +305,11 @@ class MainWindow(QMainWindow):
 
     def _update_title(self, modified: bool) -> None:
         name = self._path.name if self._path else self._source_name
-        self.setWindowTitle(f"{name}[*] — Backprop Sandbox")
-        self.setWindowModified(bool(modified))
+        title = f"{name}[*] — Backprop Sandbox"
+        if self.windowTitle() != title:
+            self.setWindowTitle(title)
+        if self.isWindowModified() != bool(modified):
+            self.setWindowModified(bool(modified))
 
     # ---------------------------------------------------------------------------- files
 

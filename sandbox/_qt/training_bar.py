@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QFont, QFontDatabase, QKeySequence
+from PySide6.QtGui import QAction, QFont, QFontDatabase, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QStyle, QToolBar, QWidget
 
 from ..session.snapshot import Snapshot
@@ -94,24 +94,34 @@ class TrainingBar(QToolBar):
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.addWidget(spacer)
 
+        # Each counter is a muted title and a value of fixed width: changing digits then never
+        # resize the toolbar (which would relayout and repaint the whole window every frame).
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        self.counters = {}
-        for key, title, tip in (
-            ("step", "Step", "Mini-batch updates applied"),
-            ("epoch", "Epoch", "Complete passes over the training set"),
-            ("train", "Train loss", "Loss over the whole training set (without the L1/L2 penalty)"),
-            ("test", "Test loss", "Loss over the held-out test set"),
-            ("accuracy", "Accuracy", "Share classified correctly: train / test"),
-            ("rate", "Speed", "Training steps per second"),
+        value_font = QFont(mono.family(), self.font().pointSize())
+        value_font.setBold(True)
+        metrics = QFontMetrics(value_font)
+        self.counters: dict[str, QLabel] = {}
+        self._titles: list[QLabel] = []
+        for key, title, widest, tip in (
+            ("step", "Step", "9,999,999", "Mini-batch updates applied"),
+            ("epoch", "Epoch", "999,999", "Complete passes over the training set"),
+            ("loss", "Loss", "0.0000 / 0.0000", "Loss over the whole training set / the test set "
+                                                 "(without the L1/L2 penalty)"),
+            ("accuracy", "Accuracy", "100.0% / 100.0%", "Share classified correctly: training / test set"),
+            ("rate", "Speed", "999,999/s", "Training steps per second"),
         ):
-            label = QLabel(self)
-            label.setToolTip(tip)
-            label.setTextFormat(Qt.TextFormat.RichText)
-            label.setFont(QFont(mono.family(), self.font().pointSize()))
-            label.setContentsMargins(8, 0, 8, 0)
-            self.addWidget(label)
-            self.counters[key] = (title, label)
-        self._set_counter("step", "0")
+            name = QLabel(title, self)
+            name.setContentsMargins(10, 0, 4, 0)
+            name.setToolTip(tip)
+            self._titles.append(name)
+            value = QLabel("–", self)
+            value.setFont(value_font)
+            value.setToolTip(tip)
+            value.setFixedSize(metrics.horizontalAdvance(widest) + 6, metrics.height() + 4)
+            self.addWidget(name)
+            self.addWidget(value)
+            self.counters[key] = value
+        self._playing: bool | None = None
         controller.snapshotChanged.connect(self._on_controller_snapshot_changed)
         themes.themeChanged.connect(self._on_themes_theme_changed)
         self._on_themes_theme_changed(themes.theme)
@@ -119,18 +129,23 @@ class TrainingBar(QToolBar):
     # -------------------------------------------------------------------------- updates
 
     def _set_counter(self, key: str, value: str) -> None:
-        title, label = self.counters[key]
-        muted = self._themes.theme.muted
-        label.setText(f"<span style='color:{muted}'>{title}</span>&nbsp;<b>{value}</b>")
+        label = self.counters[key]
+        if label.text() != value:
+            label.setText(value)
+
+    def counter_text(self, key: str) -> str:
+        """The value shown for ``step``, ``epoch``, ``loss``, ``accuracy`` or ``rate``."""
+        return self.counters[key].text()
 
     def _on_controller_snapshot_changed(self, snap: Snapshot) -> None:
-        self.play_action.setIcon(self._pause_icon if snap.playing else self._play_icon)
-        self.play_action.setText("Pause" if snap.playing else "Play")
+        if snap.playing != self._playing:
+            self._playing = snap.playing
+            self.play_action.setIcon(self._pause_icon if snap.playing else self._play_icon)
+            self.play_action.setText("Pause" if snap.playing else "Play")
         ev = snap.evaluation
         self._set_counter("step", f"{snap.step:,}")
         self._set_counter("epoch", f"{snap.epoch:,}")
-        self._set_counter("train", _fmt_loss(ev.train_loss))
-        self._set_counter("test", _fmt_loss(ev.test_loss))
+        self._set_counter("loss", f"{_fmt_loss(ev.train_loss)} / {_fmt_loss(ev.test_loss)}")
         if snap.is_classification:
             self._set_counter("accuracy", f"{_fmt_pct(ev.train_accuracy)} / {_fmt_pct(ev.test_accuracy)}")
         else:
@@ -141,6 +156,5 @@ class TrainingBar(QToolBar):
         self._controller.set_speed(self.speed_combo.itemData(index))
 
     def _on_themes_theme_changed(self, theme: Theme) -> None:
-        snap = self._controller.snapshot
-        if snap is not None:
-            self._on_controller_snapshot_changed(snap)
+        for label in self._titles:
+            label.setStyleSheet(f"color: {theme.muted};")

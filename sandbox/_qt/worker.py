@@ -74,7 +74,12 @@ class TrainingWorker(QObject):
     crashed = Signal(str)
     finished = Signal()
 
-    def __init__(self, run: TrainingRun, max_fps: float = 60.0, grid_resolution: int = 80) -> None:
+    #: Heatmap grid points per axis: coarser while playing (built up to 60 times a second),
+    #: finer when paused or stepping.
+    GRID_PLAYING = 64
+    GRID_STILL = 100
+
+    def __init__(self, run: TrainingRun, max_fps: float = 60.0) -> None:
         super().__init__()
         self._run = run
         self._queue: queue.Queue[Command] = queue.Queue()
@@ -82,7 +87,6 @@ class TrainingWorker(QObject):
         self._slot: Snapshot | None = None
         self._cursor = HistoryCursor()
         self._min_interval = 1.0 / max_fps
-        self._grid_resolution = grid_resolution
         self._playing = False
         self._speed: float | None = None  # steps per second; None = as fast as possible
         self._generation = 0
@@ -91,12 +95,22 @@ class TrainingWorker(QObject):
         self._needs_snapshot = True
         self._last_publish = 0.0
         self._rate = _RateMeter()
+        # Sharing the interpreter with the GUI thread (see _frame_interval and _yield_until).
+        self._gui_frame_cost = 0.005  # GUI-thread CPU seconds per frame, reported by the GUI
+        self._snapshot_cost = 0.002  # seconds this thread spends building one snapshot
+        self._yield_until = 0.0
+        self._command_waiting = False
 
     # ---------------------------------------------------------------- called from the GUI
 
     def submit(self, command: Command) -> None:
         """Queue a command (any thread)."""
         self._queue.put(command)
+        self._command_waiting = True
+
+    def report_frame_cost(self, seconds: float) -> None:
+        """The GUI thread's CPU time per frame (any thread; a float store is atomic)."""
+        self._gui_frame_cost = min(max(seconds, 0.0), 0.2)
 
     def take(self) -> Snapshot | None:
         """The newest snapshot, or None; the next snapshot's history starts after it."""
@@ -132,13 +146,20 @@ class TrainingWorker(QObject):
         commands: list[Command] = []
         if not self._playing and not self._needs_snapshot:
             commands.append(self._queue.get())  # idle: sleep until the GUI asks for something
-        elif self._playing and self._speed is not None:
-            wait = self._rate.next_step_at - time.perf_counter()
+        elif self._playing:
+            # Leave the interpreter to the GUI while it draws the snapshot just published (the
+            # two threads share one GIL: drawing uncontended is far cheaper than interleaved),
+            # and wait for the next paced step at slow speeds.  Commands cut either wait short.
+            now = time.perf_counter()
+            wait = self._yield_until - now
+            if self._speed is not None:
+                wait = max(wait, min(self._rate.next_step_at - now, self._min_interval))
             if wait > 0:
                 try:
-                    commands.append(self._queue.get(timeout=min(wait, self._min_interval)))
+                    commands.append(self._queue.get(timeout=wait))
                 except queue.Empty:
                     pass
+        self._command_waiting = False  # cleared before draining: a later submit sets it again
         while True:
             try:
                 commands.append(self._queue.get_nowait())
@@ -148,25 +169,34 @@ class TrainingWorker(QObject):
     def _train_slice(self) -> None:
         """Steps until a snapshot is due, a command arrives, or the guard stops training."""
         run = self._run
-        deadline = self._last_publish + self._min_interval
-        q = self._queue
+        deadline = self._last_publish + self._frame_interval()
         self._modified = True
         self._needs_snapshot = True
+        if self._speed is not None:
+            # Paced: one step when it is due, then back to waiting for the next.
+            if time.perf_counter() >= self._rate.next_step_at:
+                if not run.step():
+                    self._playing = False
+                self._rate.stepped(1, self._speed)
+            return
+        steps = 0
+        clock = time.perf_counter
         while True:
-            if self._speed is not None and time.perf_counter() < self._rate.next_step_at:
-                return
             if not run.step():
                 self._playing = False
-                return
-            self._rate.stepped(self._speed)
-            if not q.empty() or time.perf_counter() >= deadline:
-                return
+                break
+            steps += 1
+            # A flag read per step (not the queue's lock) keeps pause within one step cheaply;
+            # the clock is read every 8 steps.
+            if self._command_waiting or (steps & 7 == 0 and clock() >= deadline):
+                break
+        self._rate.stepped(steps, None)
 
     def _maybe_publish(self) -> None:
         if not self._needs_snapshot:
             return
         now = time.perf_counter()
-        if self._playing and now - self._last_publish < self._min_interval:
+        if self._playing and now - self._last_publish < self._frame_interval():
             return
         with self._lock:
             cursor = self._cursor
@@ -178,7 +208,7 @@ class TrainingWorker(QObject):
             playing=self._playing,
             steps_per_second=self._rate.per_second() if self._playing else 0.0,
             modified=self._modified,
-            grid_resolution=self._grid_resolution,
+            grid_resolution=self.GRID_PLAYING if self._playing else self.GRID_STILL,
         )
         # Decide whether to signal at the moment the slot is filled: the GUI may have taken
         # the previous snapshot while this one was being built.  (If it did, this snapshot's
@@ -187,10 +217,20 @@ class TrainingWorker(QObject):
         with self._lock:
             waiting = self._slot is not None
             self._slot = snap
+        done = time.perf_counter()
+        self._snapshot_cost += 0.2 * ((done - now) - self._snapshot_cost)
         self._last_publish = now
         self._needs_snapshot = False
+        if self._playing:
+            self._yield_until = done + min(0.05, 1.25 * self._gui_frame_cost)
         if not waiting:
             self.snapshotReady.emit()
+
+    def _frame_interval(self) -> float:
+        """Seconds between snapshots while playing: at most ``max_fps`` a second, and rarer
+        when drawing them would take the GUI more than 12 % of the time or building them this
+        thread more than 6 % (so training keeps most of the interpreter)."""
+        return min(0.25, max(self._min_interval, self._gui_frame_cost / 0.12, self._snapshot_cost / 0.06))
 
     # ------------------------------------------------------------------------- commands
 
@@ -329,15 +369,15 @@ class _RateMeter:
         self._rate = 0.0
         self.next_step_at = now
 
-    def stepped(self, speed: float | None) -> None:
+    def stepped(self, count: int, speed: float | None) -> None:
         now = time.perf_counter()
-        self._window_steps += 1
+        self._window_steps += count
         elapsed = now - self._window_start
         if elapsed >= 0.5:
             self._rate = self._window_steps / elapsed
             self._window_start, self._window_steps = now, 0
         if speed is not None:
-            self.next_step_at = max(self.next_step_at + 1.0 / speed, now - 0.1)
+            self.next_step_at = max(self.next_step_at + count / speed, now - 0.1)
 
     def per_second(self) -> float:
         if self._rate == 0.0:
