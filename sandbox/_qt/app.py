@@ -29,6 +29,11 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
     pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
+    # A diverging run hands the views values that overflow float32 on their way to the screen;
+    # they are drawn as saturated or neutral colours, so numpy's warnings would only be noise.
+    import numpy as np
+
+    np.seterr(over="ignore", invalid="ignore", divide="ignore")
     return app  # type: ignore[return-value]
 
 

@@ -913,7 +913,8 @@ class NetworkCanvas(QWidget):
         # No point in more pixels than shown; beyond MAX_TILE smooth upscaling looks the same.
         step = max(1, math.ceil(R / min(lay.node * dpr, MAX_TILE)))
         planes = [a.reshape(R, R, a.shape[1])[::step, ::step, :] for a in grid.activations]
-        A = np.concatenate(planes, axis=2, dtype=np.float32)  # (r, r, N)
+        with np.errstate(over="ignore"):  # a diverging run's huge values become ±inf: drawn neutral
+            A = np.concatenate(planes, axis=2, dtype=np.float32)  # (r, r, N)
         r = A.shape[0]
         abs_max = np.abs(A).reshape(-1, A.shape[2]).max(axis=0)
         lo, hi = self._node_levels(snap, abs_max)
@@ -928,7 +929,8 @@ class NetworkCanvas(QWidget):
     def _build_curves(self, frame: _Frame, snap: Snapshot, lay: _Layout) -> None:
         """1-D data: each node shows its output over x as a curve on a faint colour strip."""
         grid = snap.grid
-        A = np.concatenate(grid.activations, axis=1, dtype=np.float32)  # (R, N)
+        with np.errstate(over="ignore"):
+            A = np.concatenate(grid.activations, axis=1, dtype=np.float32)  # (R, N)
         R, N = A.shape
         lo, hi = self._node_levels(snap, np.abs(A).max(axis=0))
         strip = self._faded_lut32[self._lut_index(A, lo, hi).T]  # (N, R)
