@@ -104,6 +104,7 @@ class MainWindow(QMainWindow):
         self._pending_open: str | None = None
         self._last_divergence = None
         self._closing = False
+        self._sized_splitter = False
         #: Close without the unsaved-changes question (CI's smoke test sets it).
         self.skip_unsaved_prompt = False
         self.last_message_box: QMessageBox | None = None
@@ -135,8 +136,8 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(0, 7)
-        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
 
@@ -528,6 +529,14 @@ class MainWindow(QMainWindow):
         self.description.setStyleSheet(f"color: {theme.muted};")
         if self.controller.snapshot is not None and self.controller.snapshot.divergence is not None:
             self._show_divergence(self.controller.snapshot)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._sized_splitter:
+            # The canvas gets two thirds; the output view and loss plot the last third.
+            self._sized_splitter = True
+            total = max(self.splitter.width(), 600)
+            self.splitter.setSizes([total * 2 // 3, total - total * 2 // 3])
 
     # ---------------------------------------------------------------------------- close
 

@@ -39,6 +39,7 @@ class Theme:
     selection: str
     node_border: str
     point_edge: str
+    field: str = "#ffffff"  # text fields, spin boxes, check boxes (the palette's Base)
 
     def qcolor(self, attr: str, alpha: int = 255) -> QColor:
         c = QColor(getattr(self, attr))
@@ -54,7 +55,7 @@ LIGHT = Theme(
 DARK = Theme(
     name="dark", dark=True, window="#202127", base="#17181c", text="#e8e8ee", muted="#a3a6b4",
     grid="#3a3c46", neutral="#2b2c33", positive="#3fa7e8", negative="#f0a830", accent="#7aa2ff",
-    selection="#ff5c9a", node_border="#8a8d9c", point_edge="#101014",
+    selection="#ff5c9a", node_border="#8a8d9c", point_edge="#101014", field="#30323b",
 )
 
 
@@ -95,7 +96,7 @@ def palette_for(theme: Theme) -> QPalette:
     group = QPalette.ColorGroup
     pal.setColor(role.Window, QColor(theme.window))
     pal.setColor(role.WindowText, QColor(theme.text))
-    pal.setColor(role.Base, QColor(theme.base))
+    pal.setColor(role.Base, QColor(theme.field))
     pal.setColor(role.AlternateBase, QColor(theme.window))
     pal.setColor(role.ToolTipBase, QColor(theme.base))
     pal.setColor(role.ToolTipText, QColor(theme.text))
@@ -109,6 +110,14 @@ def palette_for(theme: Theme) -> QPalette:
     pal.setColor(role.PlaceholderText, QColor(theme.muted))
     for r in (role.Text, role.WindowText, role.ButtonText):
         pal.setColor(group.Disabled, r, QColor(theme.muted))
+    if theme.dark:
+        # Fusion draws frames and check-box outlines from these; the defaults suit light themes.
+        window = QColor(theme.window)
+        pal.setColor(role.Light, window.lighter(160))
+        pal.setColor(role.Midlight, window.lighter(130))
+        pal.setColor(role.Mid, window.lighter(110))
+        pal.setColor(role.Dark, window.darker(150))
+        pal.setColor(role.Shadow, QColor("#000000"))
     return pal
 
 

@@ -32,7 +32,11 @@ def _fmt_loss(value: float | None) -> str:
 
 
 def _fmt_pct(value: float | None) -> str:
-    return "–" if value is None or not math.isfinite(value) else f"{100 * value:.1f}%"
+    return "–" if value is None or not math.isfinite(value) else f"{100 * value:.1f}"
+
+
+def _fmt_accuracy(train: float | None, test: float | None) -> str:
+    return f"{_fmt_pct(train)} / {_fmt_pct(test)}%"
 
 
 class TrainingBar(QToolBar):
@@ -107,18 +111,19 @@ class TrainingBar(QToolBar):
             ("epoch", "Epoch", "999,999", "Complete passes over the training set"),
             ("loss", "Loss", "0.0000 / 0.0000", "Loss over the whole training set / the test set "
                                                  "(without the L1/L2 penalty)"),
-            ("accuracy", "Accuracy", "100.0% / 100.0%", "Share classified correctly: training / test set"),
-            ("rate", "Speed", "999,999/s", "Training steps per second"),
+            ("accuracy", "Accuracy", "100.0 / 100.0%", "Share classified correctly: training / test set"),
+            ("rate", "", "99,999 steps/s", "Training steps per second"),
         ):
-            name = QLabel(title, self)
-            name.setContentsMargins(10, 0, 4, 0)
-            name.setToolTip(tip)
-            self._titles.append(name)
+            if title:
+                name = QLabel(title, self)
+                name.setContentsMargins(6, 0, 2, 0)
+                name.setToolTip(tip)
+                self._titles.append(name)
+                self.addWidget(name)
             value = QLabel("–", self)
             value.setFont(value_font)
             value.setToolTip(tip)
             value.setFixedSize(metrics.horizontalAdvance(widest) + 6, metrics.height() + 4)
-            self.addWidget(name)
             self.addWidget(value)
             self.counters[key] = value
         self._playing: bool | None = None
@@ -147,10 +152,10 @@ class TrainingBar(QToolBar):
         self._set_counter("epoch", f"{snap.epoch:,}")
         self._set_counter("loss", f"{_fmt_loss(ev.train_loss)} / {_fmt_loss(ev.test_loss)}")
         if snap.is_classification:
-            self._set_counter("accuracy", f"{_fmt_pct(ev.train_accuracy)} / {_fmt_pct(ev.test_accuracy)}")
+            self._set_counter("accuracy", _fmt_accuracy(ev.train_accuracy, ev.test_accuracy))
         else:
             self._set_counter("accuracy", "–")
-        self._set_counter("rate", f"{snap.steps_per_second:,.0f}/s" if snap.playing else "paused")
+        self._set_counter("rate", f"{snap.steps_per_second:,.0f} steps/s" if snap.playing else "paused")
 
     def _on_speed_changed(self, index: int) -> None:
         self._controller.set_speed(self.speed_combo.itemData(index))
