@@ -6,7 +6,7 @@
     backprop-sandbox train [FILE] --steps N [--out OUT]
     backprop-sandbox info FILE [--json]
     backprop-sandbox bench [--json] [--gui] [--quick]
-    backprop-sandbox screenshot [FILE] --out PNG [--size 1400x900] [--steps N]
+    backprop-sandbox screenshot [FILE] --out PNG [--size 1400x900] [--steps N] [--view gradients]
 
 ``train``, ``info`` and ``bench`` (without ``--gui``) import no Qt and start fast: heavy imports
 happen inside the command that needs them.  A user error prints one line,
@@ -78,6 +78,8 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     shot.add_argument("--size", default="1400x900", help="window size, WIDTHxHEIGHT (default 1400x900)")
     shot.add_argument("--steps", type=int, default=0, help="train this many steps first")
     shot.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme")
+    shot.add_argument("--view", choices=("weights", "gradients", "updates"), default="weights",
+                      help="what the connections show")
     return app, tools
 
 
@@ -312,7 +314,7 @@ def cmd_screenshot(args: argparse.Namespace) -> int:
     from ._qt.screenshot import take_screenshot
 
     try:
-        take_screenshot(run, args.file, args.out, size=size, steps=args.steps, theme=args.theme)
+        take_screenshot(run, args.file, args.out, size=size, steps=args.steps, theme=args.theme, view=args.view)
     except OSError as exc:
         raise UserError(f"{args.out}: could not write the image ({exc.strerror or exc})") from None
     print(f"saved {args.out}")

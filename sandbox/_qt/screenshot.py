@@ -40,11 +40,12 @@ def take_screenshot(
     size: tuple[int, int] = (1400, 900),
     steps: int = 0,
     theme: str = "light",
-    select: tuple | None = None,
+    view: str = "weights",
 ) -> None:
     """Train ``steps`` steps headless, open the window at ``size``, and save it to ``out``.
 
-    Raises OSError if the image cannot be written.
+    The canvas shows ``view`` (weights, gradients or updates) and the inspector the weight
+    with the largest |∂J/∂w|.  Raises OSError if the image cannot be written.
     """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from .app import make_application
@@ -63,10 +64,12 @@ def take_screenshot(
     window.show()
     controller = window.controller
     wait_until(lambda: controller.snapshot is not None)
-    if select is None and run.layout.size:
-        select = Selection("weight", 0, 0, 0)
-    if select is not None:
-        controller.select(select)
+    window.canvas.set_view_mode(view)
+    grads = controller.snapshot.grad_weights
+    if grads:
+        layer = int(np.argmax([np.abs(g).max() for g in grads]))
+        i, j = np.unravel_index(int(np.abs(grads[layer]).argmax()), grads[layer].shape)
+        controller.select(Selection("weight", layer, int(j), int(i)))
     settle(300)
     image = window.grab().toImage()
     window.skip_unsaved_prompt = True
