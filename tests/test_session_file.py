@@ -572,3 +572,18 @@ def test_loads_session_accepts_text_and_bytes_and_names_the_source(base_doc):
     assert loads_session(text).step_count == loads_session(text.encode()).step_count == 6
     with pytest.raises(SessionFileError, match=r"^pasted text: "):
         loads_session("{", "pasted text")
+
+
+def test_history_of_an_overflowing_loss_round_trips_exactly(tmp_path):
+    """A huge (finite) weight makes the full-set loss overflow: history keeps ±max double and
+    the canonical NaN, never inf or a NaN payload, so the file reproduces it bit for bit."""
+    run = TrainingRun.create(DataSpec(source="plane"), network=NetworkSpec((3,), ("linear",)))
+    run.set_weight(0, 0, 0, 1e300)
+    run.set_weight(1, 0, 0, 1e300)
+    with np.errstate(all="ignore"):
+        ev = run.evaluate(record=True)
+    assert not np.isfinite(ev.train_loss)
+    path = tmp_path / "overflow.json"
+    save(run, path)
+    again = load(path)
+    assert bits(run.history.evaluations.array()) == bits(again.history.evaluations.array())

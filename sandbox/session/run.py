@@ -487,8 +487,7 @@ class TrainingRun:
         result = Evaluation(train_loss, test_loss, train_acc, test_acc)
         if record:
             self.history.evaluations.append(
-                self.step_count, *(np.nan if v is None else v for v in
-                                   (train_loss, test_loss, train_acc, test_acc))
+                self.step_count, *(_recordable(v) for v in (train_loss, test_loss, train_acc, test_acc))
             )
         return result
 
@@ -537,6 +536,17 @@ class TrainingRun:
 
 
 _FLOAT_MAX = float(np.finfo(np.float64).max)
+
+
+def _recordable(value: float | None) -> float:
+    """A value as history keeps it, so a session file stores it exactly.
+
+    Session files hold finite numbers, with ``null`` for "no value": so "no value" and NaN
+    become the one canonical NaN, and an overflowed loss is kept as ±the largest double.
+    """
+    if value is None or math.isnan(value):
+        return math.nan
+    return max(-_FLOAT_MAX, min(_FLOAT_MAX, value))
 
 
 def _norm(g: Array) -> float:
