@@ -69,6 +69,10 @@ class _Buffer:
     def column(self, i: int) -> np.ndarray:
         return self._data[i, : self.n]
 
+    def last(self, i: int) -> float:
+        """The newest value of column ``i`` (0.0 when empty)."""
+        return float(self._data[i, self.n - 1]) if self.n else 0.0
+
 
 def _columns(delta: SeriesDelta, names: tuple[str, ...]) -> np.ndarray:
     """(1 + len(names), k): the step column and the named value columns of ``delta.rows``."""
@@ -89,6 +93,23 @@ def format_value(v: float) -> str:
     if v == 0 or 1e-3 <= abs(v) < 1e4:
         return f"{v:.3f}"
     return f"{v:.2e}"
+
+
+def _nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 5 × 10^k that is at least ``value`` (> 0)."""
+    if not math.isfinite(value) or value <= 0:
+        return 1.0
+    exponent = math.floor(math.log10(value))
+    for mantissa in (1.0, 2.0, 5.0, 10.0):
+        nice = mantissa * 10.0**exponent
+        if nice >= value * (1 - 1e-12):
+            return nice
+    return 10.0 ** (exponent + 1)
+
+
+def _nice_floor(value: float) -> float:
+    """−_nice_ceiling(−value) for negative values; 0 otherwise."""
+    return -_nice_ceiling(-value) if value < 0 else 0.0
 
 
 class _ReadoutHost(QWidget):
@@ -171,6 +192,14 @@ class LossPlot(QWidget):
             # Plain numbers: "loss (x0.001)" over ticks 1 … 100 misreads easily.
             axis.enableAutoSIPrefix(False)
         self._vb = plot.getViewBox()
+        # The view follows the data in coarse "nice" steps (see _fit_view) rather than
+        # pyqtgraph's auto-range, which changes the range, and so regenerates both axes,
+        # on every frame.  Panning or zooming by hand stops following; the "A" button resumes.
+        self._vb.disableAutoRange()
+        self._follow = True
+        self._view_box: tuple[float, float, float, float] | None = None
+        self._vb.sigRangeChangedManually.connect(self._on_view_changed_manually)
+        plot.autoBtn.clicked.connect(self._on_auto_button_clicked)
 
         self._markers = pg.VTickGroup(xvals=[], yrange=[0.0, 1.0])
         self._markers.setZValue(-5)
@@ -278,9 +307,7 @@ class LossPlot(QWidget):
             # One path for all markers: hundreds of edits cost one draw call.
             self._markers.setXVals(self._marker_steps.tolist())
             self._markers.update()
-        # Fit the auto-range now rather than inside the next paint: a range change during a
-        # paint schedules a second full paint of the plot.
-        self._vb.prepareForPaint()
+        self._fit_view()
         if not self._hovering:
             self._show_latest()
 
@@ -298,6 +325,42 @@ class LossPlot(QWidget):
         buffer.append(_columns(delta, names))
         return True
 
+    def _fit_view(self) -> None:
+        """Show every point, with limits rounded up to 1-2-5 steps so they change rarely."""
+        if not self._follow:
+            return
+        x_hi = max(self._steps.last(0), self._evals.last(0), 1.0)
+        values = [self._steps.column(1), self._evals.column(1), self._evals.column(2)]
+        finite = np.concatenate([v[np.isfinite(v)] for v in values])
+        log = self.log_checkbox.isChecked()
+        if log:
+            positive = finite[finite > 0]
+            if len(positive):
+                y_lo = math.floor(math.log10(positive.min()))
+                y_hi = math.ceil(math.log10(positive.max()))
+                y_lo, y_hi = (y_lo, y_hi) if y_hi > y_lo else (y_lo - 1, y_hi)
+            else:
+                y_lo, y_hi = -3.0, 0.0
+        else:
+            y_lo = min(0.0, _nice_floor(finite.min())) if len(finite) else 0.0
+            y_hi = _nice_ceiling(finite.max()) if len(finite) else 1.0
+            if y_hi <= y_lo:
+                y_hi = y_lo + 1.0
+        box = (0.0, _nice_ceiling(x_hi), float(y_lo), float(y_hi))
+        if box != self._view_box:
+            self._view_box = box
+            self._vb.setRange(xRange=box[:2], yRange=box[2:], padding=0.02)
+
+    def _on_view_changed_manually(self, *_: object) -> None:
+        self._follow = False
+        self._view_box = None
+
+    def _on_auto_button_clicked(self) -> None:
+        self._follow = True
+        self._view_box = None
+        self._vb.disableAutoRange()  # the button turned pyqtgraph's own on; _fit_view rules
+        self._fit_view()
+
     def _set_markers(self, markers: tuple[Marker, ...]) -> None:
         self._marker_steps = np.array([m.step for m in markers], dtype=np.float64)
         self._marker_texts = [m.text for m in markers]
@@ -306,6 +369,8 @@ class LossPlot(QWidget):
     def _on_log_toggled(self, checked: bool) -> None:
         # PlotDataItem maps non-positive values to NaN in log mode; connect="finite" skips them.
         self.plot_widget.getPlotItem().setLogMode(x=False, y=checked)
+        self._view_box = None
+        self._fit_view()
 
     def _on_themes_theme_changed(self, theme: Theme) -> None:
         self._apply_theme(theme)

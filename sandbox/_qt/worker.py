@@ -229,8 +229,9 @@ class TrainingWorker(QObject):
     def _frame_interval(self) -> float:
         """Seconds between snapshots while playing: at most ``max_fps`` a second, and rarer
         when drawing them would take the GUI more than 12 % of the time or building them this
-        thread more than 6 % (so training keeps most of the interpreter)."""
-        return min(0.25, max(self._min_interval, self._gui_frame_cost / 0.12, self._snapshot_cost / 0.06))
+        thread more than 6 % (so training keeps most of the interpreter), but never fewer
+        than 10 a second (so the window always looks live)."""
+        return min(0.1, max(self._min_interval, self._gui_frame_cost / 0.12, self._snapshot_cost / 0.06))
 
     # ------------------------------------------------------------------------- commands
 
