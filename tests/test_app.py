@@ -242,3 +242,35 @@ def test_an_edit_while_playing_is_applied_and_never_overwritten_by_an_older_snap
     # Applied between two steps: the weight starts from the edit and moves only by training.
     assert after[first_new].weights[0][0, 0] > 3.0
     assert any(m.text.startswith("w[1][1,1]") for m in _worker_run(window).history.markers)
+
+
+def test_export_images_of_each_part_and_the_whole_window(window, qtbot, tmp_path):
+    from PySide6.QtGui import QImage
+
+    for what in ("canvas", "output", "loss", "window"):
+        path = tmp_path / f"{what}.png"
+        window.export_image(what, str(path))
+        image = QImage(str(path))
+        assert not image.isNull() and image.width() > 100 and image.height() > 100, what
+
+
+def test_open_example_menu_lists_every_example_and_opens_one(window, qtbot):
+    from sandbox.resources import example_sessions
+
+    actions = window.examples_menu.actions()
+    assert len(actions) == len(example_sessions()) >= 5
+    c = window.controller
+    run_id = c.snapshot.run_id
+    with qtbot.waitSignal(c.sessionLoaded, timeout=5000):
+        actions[2].trigger()  # three blobs, softmax
+    snap = wait_for_snapshot(qtbot, c, lambda s: s.run_id != run_id)
+    assert snap.network_spec.output_activation == "softmax"
+    # Built-in sessions are never saved over: the window treats them as unsaved copies.
+    assert window.path is None
+
+
+def test_theme_menu_switches_between_light_and_dark(window, qtbot):
+    window.theme_actions["dark"].trigger()
+    assert window.themes.theme.dark
+    window.theme_actions["light"].trigger()
+    assert not window.themes.theme.dark

@@ -529,13 +529,8 @@ class NetworkCanvas(QWidget):
         if self._layout_key_for(snapshot) != self._layout_key:
             self._hover = None
             self._set_hover_text("")
-            self._relayout()
-        else:
-            self._build_frame()
-            self._item.update()
-        self._update_bar()
-        if self._hover is not None:
-            self._refresh_hover()
+            self._layout = None  # _redraw lays the network out again
+        self._redraw()
         self.frame_ms = 1e3 * (time.perf_counter() - start)
 
     def _on_controller_selection_changed(self, selection: Selection | None) -> None:
