@@ -52,19 +52,21 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
 
     app = _Parser(prog=PROG, description="Open the Backprop Sandbox desktop app.",
                   epilog=f"Commands: {', '.join(COMMANDS)} (see '{PROG} COMMAND --help').")
-    app.add_argument("file", nargs="?", help="session file to open (default: the built-in session)")
+    app.add_argument("file", nargs="?", help="session file to open, or a CSV file to start a session on "
+                     "(default: the built-in session)")
     app.add_argument("--version", action="version", version=f"{PROG} {__version__}")
 
     tools = _Parser(prog=PROG)
     sub = tools.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = sub.add_parser("train", help="train headless and save the session")
-    train.add_argument("file", nargs="?", help="session file (default: the built-in session)")
+    train.add_argument("file", nargs="?", help="session file, or a CSV file to start a session on "
+                       "(default: the built-in session)")
     train.add_argument("--steps", type=int, required=True, help="number of training steps")
     train.add_argument("--out", help="where to save (default: over FILE)")
 
     info = sub.add_parser("info", help="summarise a session file")
-    info.add_argument("file", help="session file")
+    info.add_argument("file", help="session file (or a CSV file)")
     info.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     bench = sub.add_parser("bench", help="time training steps against a minimal numpy loop")
@@ -102,6 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`… | head`): stop quietly, as command-line tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 def _one_line(text: str) -> str:
@@ -109,13 +116,14 @@ def _one_line(text: str) -> str:
 
 
 def _load(path: str | None):
-    """The session at ``path`` (or the built-in default), with bad files as UserError."""
+    """The session at ``path`` (a session file, or a CSV file to start a session on; the
+    built-in default if None), with bad files as UserError."""
     from .resources import default_run
-    from .session.session_file import SessionFileError, load
+    from .session.loading import open_path
 
     try:
-        return default_run() if path is None else load(path)
-    except SessionFileError as exc:
+        return default_run() if path is None else open_path(path)
+    except ValueError as exc:  # SessionFileError, CsvError: the message names file and problem
         raise UserError(str(exc)) from None
 
 
@@ -124,9 +132,12 @@ def _load(path: str | None):
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .resources import is_builtin
+    from .session.loading import is_csv
 
     if args.steps < 0:
         raise UserError("--steps must be 0 or more")
+    if args.file and is_csv(args.file) and not args.out:
+        raise UserError(f"give --out FILE: {args.file} is data, and the session is saved as JSON")
     out = args.out or args.file
     if out is None:
         raise UserError("give --out FILE: the built-in default session is never overwritten")

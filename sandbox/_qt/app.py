@@ -45,20 +45,21 @@ def settings() -> QSettings:
 def run_app(path: str | None) -> int:
     """Open the main window on ``path`` (or the default session) and run the event loop."""
     from ..resources import default_run
-    from ..session.session_file import SessionFileError, load
+    from ..session.loading import is_csv, open_path
     from .main_window import MainWindow
     from .theme import ThemeManager
 
     try:
-        run = load(path) if path else default_run()
-    except SessionFileError as exc:
+        run = open_path(path) if path else default_run()
+    except ValueError as exc:  # a bad session or CSV file
         # Reported like every command-line user error, before any window appears.
         from ..cli import UserError
 
         raise UserError(str(exc)) from None
     app = make_application()
     themes = ThemeManager(app, str(settings().value("theme", "system")))
-    window = MainWindow(run, path, themes)
+    # A CSV file starts an untitled session: Save asks where to put it.
+    window = MainWindow(run, None if path and is_csv(path) else path, themes)
     window.show()
     _install_automation(window)
     return app.exec()

@@ -406,11 +406,13 @@ def _series(value: Any, path: str, columns: Sequence[str]) -> Series:
 
 def from_document(doc: Any) -> TrainingRun:
     """Validate a parsed document and build the run it describes."""
-    _dict(doc, "", ("format", "version", "data", "features", "network", "training", "seed", "state"),
-          optional=("app_version", "description", "history"))
-    if doc["format"] != FORMAT:
-        raise _Invalid(f"not a Backprop Sandbox session (format is {str(doc['format'])[:40]!r})")
-    version = doc["version"]
+    # What kind of file and which format version come first: a newer file may well have
+    # other fields, and saying "newer version" is the useful message then.
+    if not isinstance(doc, dict):
+        raise _Invalid(f"the document must be an object, got {_kind(doc)}")
+    if doc.get("format") != FORMAT:
+        raise _Invalid(f"not a Backprop Sandbox session (format is {str(doc.get('format'))[:40]!r})")
+    version = doc.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise _Invalid(f"version must be a positive integer, got {_kind(version)}")
     if version > FORMAT_VERSION:
@@ -418,6 +420,8 @@ def from_document(doc: Any) -> TrainingRun:
             f"the file uses session format {version}, which is newer than this version of "
             f"Backprop Sandbox understands (format {FORMAT_VERSION}); please update the app"
         )
+    _dict(doc, "", ("format", "version", "data", "features", "network", "training", "seed", "state"),
+          optional=("app_version", "description", "history"))
 
     # --- data
     d = _dict(doc["data"], "data", ("source", "n_points", "noise", "train_fraction", "seed", "name", "task",

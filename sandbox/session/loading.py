@@ -1,0 +1,33 @@
+"""Open what a user points the app or the command line at: a session file or a CSV file.
+
+A CSV file starts a fresh session on its data (the default network, the output and loss the
+data's task calls for); everything else is read as a session file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .csv_import import load_csv
+from .run import TrainingRun
+from .session_file import load
+
+
+def is_csv(path: str | os.PathLike[str]) -> bool:
+    return Path(path).suffix.lower() in (".csv", ".tsv", ".txt")
+
+
+def open_path(path: str | os.PathLike[str]) -> TrainingRun:
+    """The run stored in a session file, or a new run on a CSV file's data.
+
+    Raises
+    ------
+    SessionFileError or CsvError
+        Both ValueErrors whose message names the file and the problem.
+    """
+    if is_csv(path):
+        run = TrainingRun.create(load_csv(path))
+        run.description = f"Imported from {Path(path).name}."
+        return run
+    return load(path)

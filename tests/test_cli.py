@@ -1,0 +1,166 @@
+"""The command line, run as a user runs it: in a subprocess, checking output and exit status."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sandbox.resources import DEFAULT_SESSION, EXAMPLES
+from sandbox.session.session_file import load
+
+ENV = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sandbox", *args], capture_output=True, text=True,
+                          timeout=300, env=ENV, cwd=cwd)
+
+
+def assert_user_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr  # one line, never a traceback
+    assert lines[0].startswith("backprop-sandbox: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_train_from_the_default_session_saves_to_out(tmp_path):
+    out = tmp_path / "trained.json"
+    result = cli("train", "--steps", "120", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "trained 120 steps" in result.stdout
+    run = load(out)
+    assert run.step_count == 120
+    assert load(DEFAULT_SESSION).step_count == 0  # the built-in file is untouched
+
+
+def test_train_continues_a_file_and_saves_over_it(tmp_path):
+    path = tmp_path / "s.json"
+    assert cli("train", "--steps", "30", "--out", str(path)).returncode == 0
+    result = cli("train", str(path), "--steps", "20")
+    assert result.returncode == 0, result.stderr
+    assert load(path).step_count == 50
+
+
+def test_train_in_two_runs_equals_one_run(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert cli("train", "--steps", "70", "--out", str(a)).returncode == 0
+    assert cli("train", str(a), "--steps", "30").returncode == 0
+    assert cli("train", "--steps", "100", "--out", str(b)).returncode == 0
+    ra, rb = load(a), load(b)
+    assert ra.step_count == rb.step_count == 100
+    assert np.array_equal(ra.flat.view(np.int64), rb.flat.view(np.int64))
+
+
+def test_train_refuses_to_overwrite_built_in_sessions(tmp_path):
+    assert_user_error(cli("train", "--steps", "5"), "--out")
+    example = str(next(EXAMPLES.glob("*.json")))
+    assert_user_error(cli("train", example, "--steps", "5"), "built-in")
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (("train", "--steps", "x"), "--steps"),
+        (("train",), "--steps"),
+        (("info",), "file"),
+        (("bench", "--frobnicate"), "--frobnicate"),
+        (("screenshot", "--out", "x.png", "--size", "big"), "--size"),
+        (("nonexistent-file.json",), "no such file"),
+    ],
+)
+def test_bad_flags_and_missing_files_are_one_line_errors(args, fragment):
+    assert_user_error(cli(*args), fragment)
+
+
+def test_bad_session_file_is_a_one_line_error(tmp_path):
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"format": "backprop-sandbox-session", "version": 99}')
+    assert_user_error(cli("info", str(bad)), "broken.json", "newer")
+    assert_user_error(cli("train", str(bad), "--steps", "3"), "broken.json")
+
+
+def test_csv_starts_a_session_and_a_bad_csv_is_a_one_line_error(tmp_path):
+    good = tmp_path / "data.csv"
+    good.write_text("a,b,c,label\n" + "".join(f"{i},{i % 3},{i % 5},{'yes' if i % 2 else 'no'}\n" for i in range(40)))
+    out = tmp_path / "from_csv.json"
+    result = cli("train", str(good), "--steps", "25", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    run = load(out)
+    assert run.dataset.input_names == ("a", "b", "c") and run.dataset.class_names == ("no", "yes")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,label\n1,2,x\n2,oops,y\n")
+    assert_user_error(cli("train", str(bad), "--steps", "3", "--out", str(out)), "bad.csv, line 3", "oops")
+    assert_user_error(cli("train", str(good), "--steps", "3"), "--out")
+
+
+def test_divergence_saves_the_last_finite_state_and_exits_1(tmp_path):
+    out = tmp_path / "diverged.json"
+    example = str(EXAMPLES / "07-learning-rate-too-high.json")
+    result = cli("train", example, "--steps", "500", "--out", str(out))
+    assert result.returncode == 1
+    assert "learning rate 3" in result.stderr and "Traceback" not in result.stderr
+    run = load(out)
+    assert run.divergence is not None and run.step_count < 500
+    assert np.isfinite(run.flat).all()
+
+
+def test_info_json_has_the_documented_keys(tmp_path):
+    result = cli("info", str(DEFAULT_SESSION), "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    for key in ("step", "epoch", "layer_sizes", "activations", "loss", "optimizer", "train_loss",
+                "test_loss", "train_accuracy", "test_accuracy", "grad_norms"):
+        assert key in info
+    assert info["layer_sizes"] == [2, 4, 2, 1]
+    assert info["activations"] == ["tanh", "tanh", "sigmoid"]
+    assert info["loss"] == "bce" and info["optimizer"] == "sgd"
+    assert len(info["grad_norms"]) == 3 and all(g >= 0 for g in info["grad_norms"])
+    regression = json.loads(cli("info", str(EXAMPLES / "04-sine-regression.json"), "--json").stdout)
+    assert regression["train_accuracy"] is None and regression["test_accuracy"] is None
+
+
+def test_info_prints_a_summary_for_a_person():
+    result = cli("info", str(DEFAULT_SESSION))
+    assert result.returncode == 0
+    assert "circle" in result.stdout and "2 → 4 → 2 → 1" in result.stdout and "‖∂J/∂W‖" in result.stdout
+
+
+def test_bench_json_reports_every_config_with_ratios():
+    result = cli("bench", "--quick", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    configs = {r["config"]: r for r in report["engine"]}
+    assert set(configs) == {"a", "b", "c"}
+    for r in configs.values():
+        assert r["engine_steps_per_s"] > 0 and r["minimal_steps_per_s"] > 0
+        assert r["engine_time_ratio_vs_minimal"] > 0
+        assert r["grid_100x100_all_neurons_ms"] > 0
+    assert configs["b"]["layer_sizes"] == [7, 8, 8, 8, 8, 8, 8, 1]
+    assert configs["c"]["layer_sizes"] == [2, 64, 64, 64, 1]
+
+
+def test_screenshot_writes_a_png_of_the_requested_size(tmp_path):
+    out = tmp_path / "shot.png"
+    result = cli("screenshot", "--out", str(out), "--size", "1000x700", "--steps", "20")
+    assert result.returncode == 0, result.stderr
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1000, 700)
+
+
+def test_python_m_sandbox_and_the_console_script_are_the_same_entry_point():
+    import sandbox.__main__  # noqa: F401 - importable without side effects
+    from importlib.metadata import entry_points
+
+    scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
+    assert scripts.get("backprop-sandbox") == "sandbox.cli:main"
+    assert "from .cli import main" in Path(sandbox.__main__.__file__).read_text()
