@@ -150,3 +150,24 @@ def test_new_run_rebuilds_and_theme_recolours(qtbot, make_controller, themes):
 
     image = view.image_for_export()
     assert not image.isNull() and image.width() > 100
+
+
+def test_the_heatmap_covers_the_whole_plane_while_playing_and_paused(qtbot, make_controller, themes):
+    """The worker sends a coarser grid while playing; the image must still span the extent."""
+    controller = make_controller()
+    view = make_view(qtbot, controller, themes)
+    wait_for_snapshot(qtbot, controller)
+
+    def covered():
+        snap = controller.snapshot
+        x0, x1, y0, y1 = snap.grid.extent
+        rect = view.image_item.mapRectToParent(view.image_item.boundingRect())
+        return rect.left() <= x0 and rect.right() >= x1 and rect.top() <= y0 and rect.bottom() >= y1
+
+    assert covered()
+    controller.play()
+    wait_for_snapshot(qtbot, controller, lambda s: s.playing and s.grid.resolution != 100)
+    qtbot.waitUntil(covered, timeout=2000)
+    controller.pause()
+    wait_for_snapshot(qtbot, controller, lambda s: not s.playing)
+    qtbot.waitUntil(covered, timeout=2000)

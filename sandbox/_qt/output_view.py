@@ -35,6 +35,8 @@ MODES = ("classification2d", "regression2d", "curve1d", "predicted_vs_actual")
 HEATMAP_STRENGTH = 0.6
 POINT_SIZE = 6.0
 RING_SIZE = 12.0
+#: Batches larger than this are not ringed: they would cover the plot.
+MAX_RING_POINTS = 50
 JITTER = 0.18
 
 _CAPTIONS = {
@@ -127,6 +129,7 @@ class OutputView(QWidget):
         self._controller = controller
         self._themes = themes
         self._snapshot: Snapshot | None = None
+        self._image_rect: tuple[QRectF, int] | None = None
         self.mode = ""
 
         # Elides rather than widening the view when the header runs out of room (at 330 px
@@ -363,9 +366,7 @@ class OutputView(QWidget):
         x0, x1, y0, y1 = grid.extent
         names = ds.input_names
         self._set_labels(names[0], names[1] if len(names) > 1 else "")
-        # Grid values sit at pixel centres: the image spans half a cell beyond the extent.
         r = grid.resolution
-        dx, dy = (x1 - x0) / max(r - 1, 1), (y1 - y0) / max(r - 1, 1)
         if self.mode == "classification2d" and snap.layer_sizes[-1] == 1:
             self.image_item.setImage(np.zeros((r, r), np.float32), autoLevels=False, levels=(0.0, 1.0),
                                      lut=self._soft_lut)
@@ -376,7 +377,7 @@ class OutputView(QWidget):
             m = self._value_range
             self.image_item.setImage(np.zeros((r, r), np.float32), autoLevels=False, levels=(-m, m),
                                      lut=self._soft_lut)
-        self.image_item.setRect(QRectF(x0 - dx / 2, y0 - dy / 2, x1 - x0 + dx, y1 - y0 + dy))
+        self._set_image_rect(grid)
         # Square on screen whatever the units (xScale / yScale = height / width of the extent).
         self.plot_widget.getPlotItem().setAspectLocked(True, ratio=(y1 - y0) / (x1 - x0))
         self._vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
@@ -463,6 +464,20 @@ class OutputView(QWidget):
 
     # ------------------------------------------------------------------------ per frame
 
+    def _set_image_rect(self, grid) -> None:
+        """Grid values sit at pixel centres: the image spans half a cell beyond the extent.
+
+        Set with every image: the worker sends a coarser grid while playing than when paused.
+        """
+        x0, x1, y0, y1 = grid.extent
+        r = grid.resolution
+        dx, dy = (x1 - x0) / max(r - 1, 1), (y1 - y0) / max(r - 1, 1)
+        rect = QRectF(x0 - dx / 2, y0 - dy / 2, x1 - x0 + dx, y1 - y0 + dy)
+        # The rect becomes a scale of the image's pixels, so a new resolution needs it again.
+        if (rect, r) != self._image_rect:
+            self._image_rect = (rect, r)
+            self.image_item.setRect(rect)
+
     def _update(self, snap: Snapshot) -> None:
         """Refresh what changes with the weights: the image, curves, moving points, the ring."""
         mode = self.mode
@@ -470,8 +485,9 @@ class OutputView(QWidget):
         ring = np.zeros((0, 2))
         ds = snap.dataset
         batch = snap.batch_indices
-        # A full batch is every training point: ringing all of them says nothing.
-        show_ring = 0 < len(batch) < len(ds.train_indices)
+        # A full batch is every training point, and a big one covers the plot: ringing them
+        # says nothing, so only small batches are marked.
+        show_ring = 0 < len(batch) < len(ds.train_indices) and len(batch) <= MAX_RING_POINTS
         if mode in ("classification2d", "regression2d"):
             grid = snap.grid
             r = grid.resolution
@@ -488,6 +504,7 @@ class OutputView(QWidget):
                 probs = out.reshape(r, r, out.shape[1])
                 self.image_item.setImage(class_image(probs, self._class_rgb, self._neutral_rgb, hard),
                                          autoLevels=False)
+            self._set_image_rect(grid)
             if show_ring:
                 ring = ds.inputs[batch, :2]
         elif mode == "curve1d":
