@@ -228,3 +228,36 @@ def test_theme_change_recolours_captions(setup):
     inspector._themes.set_mode("dark")
     caption = inspector._grad_caption
     assert caption.palette().color(caption.foregroundRole()).name() == DARK.muted
+
+
+def test_escape_abandons_a_typed_weight(qtbot, setup):
+    inspector, controller = setup
+    controller.select(Selection("weight", 0, 1, 0))
+    qtbot.waitUntil(lambda: inspector.current_page() == "weight")
+    before = float(controller.snapshot.weights[0][0, 1])
+    generation = controller.generation
+    spin = inspector.value_spin
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClicks(spin, "0.5")
+    qtbot.keyClick(spin, Qt.Key.Key_Escape)
+    inspector.setFocus()
+    qtbot.wait(200)
+    assert controller.generation == generation  # no edit was sent
+    assert float(controller.snapshot.weights[0][0, 1]) == before
+    assert spin.value() == pytest.approx(before, abs=1e-8)
+
+
+def test_huge_and_tiny_values_show_in_scientific_notation_and_parse_back(qtbot, setup):
+    inspector, controller = setup
+    controller.select(Selection("weight", 0, 1, 0))
+    qtbot.waitUntil(lambda: inspector.current_page() == "weight")
+    controller.edit_weight(0, 0, 1, -2.5e133)
+    wait_for_snapshot(qtbot, controller, lambda s: s.weights[0][0, 1] == -2.5e133)
+    qtbot.waitUntil(lambda: inspector.value_spin.text() == "-2.5e+133")
+    spin = inspector.value_spin
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClicks(spin, "3e-2")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    wait_for_snapshot(qtbot, controller, lambda s: s.weights[0][0, 1] == 0.03)

@@ -96,7 +96,7 @@ def test_hover_shows_live_weight_and_follows_an_edit_without_moving(qtbot, make_
     snap = controller.snapshot
     hover(qtbot, canvas, canvas.connection_point(0, 1, 2))
     text = canvas.hover_text()
-    assert text.startswith("w[0][1→2]")
+    assert text.startswith("w[1][2,3]")  # 1-based, the same name the inspector and markers use
     assert f"w: {format_value(snap.weights[0][1, 2])}" in text
     assert "∂J/∂w:" in text and "last Δw: none yet" in text
 

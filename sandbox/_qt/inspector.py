@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QLocale, QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetrics, QPalette
+from PySide6.QtCore import QLocale, QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetrics, QPalette, QValidator
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -42,6 +42,7 @@ from superqt.utils import QSignalThrottler
 
 from ..session.snapshot import Snapshot
 from .controller import Selection, SessionController
+from .names import layer_name, short_unit_name, unit_name, weight_name
 from .theme import Theme, ThemeManager
 
 HINT = (
@@ -76,40 +77,6 @@ def format_number(x: float) -> str:
     return f"{x:+.6g}".replace("-", "\u2212")
 
 
-def unit_name(snapshot: Snapshot, layer: int, j: int) -> str:
-    """Display name of unit j of activation layer ``layer`` (0 = input features), 1-based."""
-    n_layers = len(snapshot.layer_sizes) - 1
-    if layer == 0:
-        return f"{snapshot.feature_labels[j]} (input)"
-    if layer < n_layers:
-        return f"hidden {layer}, neuron {j + 1}"
-    n_out = snapshot.layer_sizes[-1]
-    if n_out == 1:
-        return "output"
-    names = snapshot.dataset.class_names
-    if snapshot.dataset.is_classification and len(names) == n_out:
-        return f"output {j + 1} (class {names[j]})"
-    return f"output {j + 1}"
-
-
-def short_unit_name(snapshot: Snapshot, layer: int, j: int) -> str:
-    """Unit j within its layer (the layer is named elsewhere): a feature, "neuron 3", "output"."""
-    if layer == 0:
-        return snapshot.feature_labels[j]
-    if layer < len(snapshot.layer_sizes) - 1:
-        return f"neuron {j + 1}"
-    return unit_name(snapshot, layer, j)
-
-
-def layer_name(snapshot: Snapshot, layer: int) -> str:
-    """``"the inputs"``, ``"hidden 2"`` or ``"the output layer"``."""
-    if layer == 0:
-        return "the inputs"
-    if layer < len(snapshot.layer_sizes) - 1:
-        return f"hidden {layer}"
-    return "the output layer"
-
-
 def _batch_text(snapshot: Snapshot) -> str:
     n_train = len(snapshot.dataset.train_indices)
     batch = min(snapshot.hyper.batch_size, n_train)
@@ -134,7 +101,14 @@ def _is_typing(spin: QDoubleSpinBox) -> bool:
 
 
 class _NumberSpinBox(QDoubleSpinBox):
-    """A spin box for any real parameter: 8 decimals kept, trailing zeros not shown."""
+    """A spin box for any real parameter.
+
+    Up to 8 decimals for ordinary values, scientific notation beyond a million (a diverged
+    weight can be 1e133: it must show as that, not as a clamped limit), and typed input in
+    either form.
+    """
+
+    LIMIT = 1e300
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -143,7 +117,7 @@ class _NumberSpinBox(QDoubleSpinBox):
         locale.setNumberOptions(QLocale.NumberOption.OmitGroupSeparator)
         self.setLocale(locale)
         self.setDecimals(8)
-        self.setRange(-1e6, 1e6)
+        self.setRange(-self.LIMIT, self.LIMIT)
         self.setSingleStep(0.01)
         # Typing must not send every keystroke: the value commits on Enter or focus loss.
         self.setKeyboardTracking(False)
@@ -152,8 +126,47 @@ class _NumberSpinBox(QDoubleSpinBox):
         self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt override)
+        if abs(value) >= 1e6:
+            return f"{value:.6g}"
         text = f"{value:.8f}".rstrip("0")
         return text + "0" if text.endswith(".") else text
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt override)
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):  # noqa: N802 (Qt override)
+        stripped = text.strip()
+        try:
+            value = float(stripped)
+        except ValueError:
+            # "", "-", "1e", "1e-" … on the way to a number.
+            ok = all(c in "0123456789.eE+-" for c in stripped)
+            state = QValidator.State.Intermediate if ok else QValidator.State.Invalid
+            return state, text, pos
+        if not math.isfinite(value) or abs(value) > self.LIMIT:
+            return QValidator.State.Intermediate, text, pos
+        return QValidator.State.Acceptable, text, pos
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        # The default hint is the width of the widest value, 300 digits here.
+        hint = super().sizeHint()
+        return QSize(min(hint.width(), self.fontMetrics().horizontalAdvance("-0.00000000000") + 40),
+                     hint.height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(120, super().minimumSizeHint().height())
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.key() == Qt.Key.Key_Escape:
+            # Escape abandons what was typed: show the current value again and let go.
+            self.setValue(self.value())
+            self.lineEdit().setText(self.textFromValue(self.value()))
+            self.clearFocus()
+            return
+        super().keyPressEvent(event)
 
 
 class ValueEditor(QWidget):
@@ -728,7 +741,7 @@ class Inspector(QWidget):
         step = float(snap.next_update[0][layer][i, j])
 
         if force:
-            self._weight_title.setText(f"Weight w[{layer + 1}][{i + 1},{j + 1}]")
+            self._weight_title.setText(f"Weight {weight_name(layer, i, j)}")
             self._weight_route.setText(
                 f"from {unit_name(snap, layer, i)}  →  {unit_name(snap, layer + 1, j)}"
             )
@@ -739,8 +752,11 @@ class Inspector(QWidget):
         self._term_labels["data"].setText(format_number(data_term))
         self._term_labels["l1"].setText(format_number(l1_term))
         self._term_labels["l2"].setText(format_number(l2_term))
-        rank, count = self._rank(snap, grad)
-        self.rank_label.setText(f"#{rank} of {count}")
+        if math.isfinite(grad):
+            rank, count = self._rank(snap, grad)
+            self.rank_label.setText(f"#{rank} of {count}")
+        else:
+            self.rank_label.setText("–")
         self.update_label.setText(format_number(step))
         self._after_label.setText(format_number(w + step))
         self._update_explanation.setText(
@@ -813,7 +829,9 @@ class Inspector(QWidget):
         self._bias_editor.set_value(bias, force=force)
         self.bias_grad_label.setText(format_number(grad_b))
         self.bias_update_label.setText(format_number(step_b))
-        if grad_b > 0:
+        if not math.isfinite(grad_b):
+            reading = "The gradient is not finite: training has diverged here."
+        elif grad_b > 0:
             reading = "Raising b (and so z) would increase the loss; gradient descent will lower b."
         elif grad_b < 0:
             reading = "Raising b (and so z) would decrease the loss; gradient descent will raise b."

@@ -57,6 +57,7 @@ from superqt import QElidingLabel
 
 from ..session.snapshot import Snapshot
 from .controller import Selection, SessionController
+from .names import unit_name, weight_name
 from .theme import Theme, ThemeManager, diverging_lut
 
 Array = np.ndarray
@@ -844,11 +845,18 @@ class NetworkCanvas(QWidget):
             frame.conn_color = np.zeros(n, dtype=np.int8)
             return
         mag = np.abs(values)
-        mag[~np.isfinite(mag)] = 0.0
+        broken = ~np.isfinite(mag)
+        mag[broken] = 0.0
         top = float(mag.max()) if n else 0.0
         norm = mag / top if top > 0 else mag
         symbol = {"weights": "|w|", "gradients": "|∂J/∂w|", "updates": "|Δw|"}[self._view_mode]
-        frame.legend = f"line width ∝ {symbol}; thickest = {top:.3g}" if top > 0 else f"every {symbol[1:-1]} is 0"
+        if broken.any():
+            # A diverged run: saying "0" (or drawing them thin) would hide that they overflowed.
+            frame.legend = f"{int(broken.sum())} of {n} {symbol[1:-1]} are not finite (training diverged)"
+        elif top > 0:
+            frame.legend = f"line width ∝ {symbol}; thickest = {top:.3g}"
+        else:
+            frame.legend = f"every {symbol[1:-1]} is 0"
         level = np.minimum((norm * WIDTH_LEVELS).astype(np.int64), WIDTH_LEVELS - 1)
         sign = np.sign(values).astype(np.int8)
         sign[mag == 0] = 0
@@ -1227,22 +1235,10 @@ class NetworkCanvas(QWidget):
 
     # ------------------------------------------------------------------------ tooltips
 
-    def _node_name(self, snap: Snapshot, layer: int, unit: int) -> str:
-        n_layers = len(snap.layer_sizes) - 1
-        if layer == 0:
-            return snap.feature_labels[unit] if unit < len(snap.feature_labels) else f"x{unit}"
-        if layer == n_layers:
-            names = snap.dataset.class_names if snap.is_classification else ()
-            if len(names) == snap.layer_sizes[-1] and len(names) > 1:
-                return f"out.{unit} ({names[unit]})"
-            return f"out.{unit}"
-        return f"h{layer}.{unit}"
-
     def _hover_rows(self, snap: Snapshot, target: tuple) -> tuple[str, list[tuple[str, str]]]:
         if target[0] == "weight":
             _, l, i, j = target
-            title = (f"w[{l}][{i}→{j}]  from {self._node_name(snap, l, i)} "
-                     f"to {self._node_name(snap, l + 1, j)}")
+            title = f"{weight_name(l, i, j)}  from {unit_name(snap, l, i)} → {unit_name(snap, l + 1, j)}"
             rows = [("w", format_value(snap.weights[l][i, j])),
                     ("∂J/∂w", format_value(snap.grad_weights[l][i, j]))]
             if snap.phase == "backward" and snap.batch_gradients is not None:
@@ -1252,12 +1248,10 @@ class NetworkCanvas(QWidget):
             rows.append(("next Δw", format_value(snap.next_update[0][l][i, j])))
             return title, rows
         _, l, j = target
-        name = self._node_name(snap, l, j)
+        name = unit_name(snap, l, j)
         if l == 0:
-            return f"{name}  (input feature)", [("mean value", format_value(snap.neurons.mean_activation[0][j]))]
-        n_layers = len(snap.layer_sizes) - 1
-        kind = "output" if l == n_layers else f"hidden {l}"
-        title = f"{name}  ({kind} · {snap.activation_names[l - 1]})"
+            return name, [("mean value", format_value(snap.neurons.mean_activation[0][j]))]
+        title = f"{name}  ·  {snap.activation_names[l - 1]}"
         delta = snap.neurons.mean_delta[l]
         abs_delta = snap.neurons.mean_abs_delta[l]
         rows = [("bias", format_value(snap.biases[l - 1][j])),
