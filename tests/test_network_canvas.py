@@ -106,7 +106,7 @@ def test_hover_shows_live_weight_and_follows_an_edit_without_moving(qtbot, make_
 
     hover(qtbot, canvas, canvas.node_center(1, 0))
     text = canvas.hover_text()
-    assert text.startswith("h1.0")
+    assert text.startswith("hidden 1, neuron 1")
     assert "bias:" in text and "mean activation:" in text and "mean δ:" in text
 
     hover(qtbot, canvas, canvas.node_center(0, 0))
