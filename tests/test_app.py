@@ -189,8 +189,10 @@ def test_divergence_pauses_with_a_banner_offering_a_lower_learning_rate(qtbot):
     qtbot.waitUntil(win.banner.isVisible)
     text = win.banner.label.text()
     assert f"step {snap.divergence.step}" in text and "learning rate 3" in text
+    # The last finite weights are astronomically large here, so resetting comes first.
+    assert "huge" in text and "reset" in win.banner.buttons[0].text()
     qtbot.mouseClick(win.banner.buttons[0], Qt.MouseButton.LeftButton)
-    wait_for_snapshot(qtbot, c, lambda s: s.hyper.learning_rate == 0.3 and s.divergence is None)
+    wait_for_snapshot(qtbot, c, lambda s: s.hyper.learning_rate == 0.3 and s.divergence is None and s.step == 0)
     assert not win.banner.isVisible()
     win.skip_unsaved_prompt = True
     win.close()
@@ -274,3 +276,19 @@ def test_theme_menu_switches_between_light_and_dark(window, qtbot):
     assert window.themes.theme.dark
     window.theme_actions["light"].trigger()
     assert not window.themes.theme.dark
+
+
+def test_stepping_phases_shows_what_each_phase_produced(window, qtbot):
+    c = window.controller
+    canvas = window.canvas
+    for expected_view in ("weights", "gradients", "updates"):
+        qtbot.mouseClick(_button(window, window.training_bar.phase_action), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda v=expected_view: canvas.view_mode == v and c.snapshot.generation == c.generation)
+        assert window.statusBar().currentMessage()
+    assert c.snapshot.step == 1
+    # A normal step does not switch views.
+    canvas.set_view_mode("weights")
+    c.step()
+    wait_for_snapshot(qtbot, c, lambda s: s.step == 2)
+    qtbot.wait(100)
+    assert canvas.view_mode == "weights"

@@ -150,9 +150,20 @@ def test_phase_strip_follows_step_phase(qtbot, make_canvas):
         wait_for_snapshot(qtbot, controller, lambda s, p=phase: s.phase == p and s.generation == controller.generation)
         assert canvas.phase_strip.highlighted() == ran
         if phase == "backward":
-            assert "pending batch" in canvas.caption_text()
+            assert "of the batch" in canvas.caption_text()
             assert canvas.phase_strip.states() == ("done", "ran", "next")
     assert "full training set" in canvas.caption_text()
+
+
+def test_a_change_between_phases_drops_them_and_the_strip_says_so(qtbot, make_canvas):
+    canvas, controller = make_canvas()
+    for phase in ("forward", "backward"):
+        controller.step_phase()
+        wait_for_snapshot(qtbot, controller, lambda s, p=phase: s.phase == p and s.generation == controller.generation)
+    controller.set_hyperparameters(learning_rate=0.1)
+    snap = wait_for_snapshot(qtbot, controller, lambda s: s.generation == controller.generation)
+    assert snap.phase == "idle" and snap.last_phase is None and snap.step == 0
+    assert canvas.phase_strip.highlighted() == ""  # no update ran: nothing to claim
 
 
 def test_wide_network_keeps_nodes_legible_and_scrolls(qtbot, make_canvas):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QByteArray, QEventLoop, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QImage, QKeySequence
 from PySide6.QtWidgets import (
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         self._source_name = Path(path).name if path else "Untitled"
         self._pending_open: str | None = None
         self._last_divergence = None
+        self._previous_snapshot: Snapshot | None = None
         self._closing = False
         self._sized_splitter = False
         #: Close without the unsaved-changes question (CI's smoke test sets it).
@@ -275,6 +277,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------- snapshots
 
     def _on_controller_snapshot_changed(self, snap: Snapshot) -> None:
+        self._follow_phase(self._previous_snapshot, snap)
+        self._previous_snapshot = snap
         self._update_title(snap.modified)
         self._show_description(snap)
         if snap.divergence is not None and snap.divergence != self._last_divergence:
@@ -282,6 +286,28 @@ class MainWindow(QMainWindow):
         elif snap.divergence is None and self._last_divergence is not None:
             self.banner.hide()
         self._last_divergence = snap.divergence
+
+    def _follow_phase(self, before: Snapshot | None, snap: Snapshot) -> None:
+        """When the user steps one phase at a time, show what that phase produced."""
+        if before is None or before.run_id != snap.run_id or snap.last_phase == before.last_phase:
+            return
+        optimizer = snap.hyper.optimizer
+        batch = len(snap.batch_indices)
+        if snap.last_phase == "forward":
+            self.canvas.set_view_mode("weights")
+            message = (f"Forward pass: the {batch} ringed examples went through the network with these "
+                       "weights; every z and a = f(z) is computed. Next: backward.")
+        elif snap.last_phase == "backward" and before.last_phase == "forward":
+            self.canvas.set_view_mode("gradients")
+            message = ("Backward pass: δ = ∂ℓ/∂z flowed back from the loss; the connections now show "
+                       "this batch's ∂J/∂w. Next: update.")
+        elif snap.last_phase == "update" and before.last_phase == "backward":
+            self.canvas.set_view_mode("updates")
+            message = (f"Update: {optimizer} moved every weight by the Δw the connections show now "
+                       f"(sgd: Δw = −η·∂J/∂w). Step {snap.step} done.")
+        else:
+            return
+        self.statusBar().showMessage(message, 15000)
 
     def _show_description(self, snap: Snapshot) -> None:
         text = snap.description.strip()
@@ -293,16 +319,29 @@ class MainWindow(QMainWindow):
         lr = snap.hyper.learning_rate
         lower = float(f"{lr / 10:.3g}")
         theme = self.themes.theme
+        text = snap.divergence.message
+        largest = max((float(np.abs(w).max()) for w in snap.weights if w.size), default=0.0)
+        lower_only = (f"Lower learning rate to {lower:g}", lambda: self._lower_learning_rate(lower, reset=False))
+        lower_reset = (f"Lower to {lower:g} and reset weights", lambda: self._lower_learning_rate(lower, reset=True))
+        if largest > 1e6:
+            # The last finite weights are often astronomically large by then: continuing from
+            # them rarely recovers, so offer the fresh start first.
+            text += f" The kept weights are huge (|w| up to {largest:.3g}); resetting them is probably needed."
+            actions = [lower_reset, lower_only]
+        else:
+            actions = [lower_only, lower_reset]
         self.banner.show_message(
-            snap.divergence.message,
-            [(f"Lower learning rate to {lower:g}", lambda: self._lower_learning_rate(lower))],
+            text, actions,
             style=f"background: {theme.negative}33; border: 1px solid {theme.negative}; border-radius: 4px;",
         )
 
-    def _lower_learning_rate(self, value: float) -> None:
+    def _lower_learning_rate(self, value: float, reset: bool) -> None:
         self.controller.set_hyperparameters(learning_rate=value)
+        if reset:
+            self.controller.reset()
         self.banner.hide()
-        self.statusBar().showMessage(f"Learning rate set to {value:g}. Press Space to continue.", 8000)
+        done = "and the weights reset" if reset else "(the weights are the last finite ones)"
+        self.statusBar().showMessage(f"Learning rate set to {value:g} {done}. Press Space to continue.", 8000)
 
     def _update_title(self, modified: bool) -> None:
         name = self._path.name if self._path else self._source_name

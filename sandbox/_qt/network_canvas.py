@@ -123,9 +123,7 @@ def just_ran_phase(snapshot: Snapshot | None) -> str:
     """Which phase of the current step ran last: "forward", "backward", "update" or ""."""
     if snapshot is None:
         return ""
-    if snapshot.phase in ("forward", "backward"):
-        return snapshot.phase
-    return "update" if snapshot.step > 0 else ""
+    return snapshot.last_phase or ""
 
 
 # ------------------------------------------------------------------------------- geometry
@@ -799,7 +797,7 @@ class NetworkCanvas(QWidget):
         if mode == "gradients":
             if snap.phase == "backward" and snap.batch_gradients is not None:
                 grads = snap.batch_gradients[0]
-                caption = f"pending batch ∂J/∂w (n={len(snap.batch_indices)})"
+                caption = f"∂J/∂w of the batch ({len(snap.batch_indices)})"
             else:
                 grads = snap.grad_weights
                 caption = "∂J/∂w, full training set"

@@ -267,6 +267,9 @@ class TrainingRun:
         return self.seed
 
     def _clear_pending(self) -> None:
+        #: The phase that ran last ("forward", "backward", "update"), or None after a change
+        #: dropped the passes of a half-run step (or nothing has run yet).
+        self.last_phase: str | None = None
         self._pending_batch: Array | None = None
         self._pending_forward: ForwardPass | None = None
         self._pending_backward: BackwardPass | None = None
@@ -324,6 +327,7 @@ class TrainingRun:
         if self._pending_forward is None:
             idx = self.next_batch_indices()
             self._pending_forward = self.network.forward(self.weights, self.biases, self.X_train[idx])
+            self.last_phase = "forward"
         return self._pending_forward
 
     def backward(self) -> BackwardPass:
@@ -333,6 +337,7 @@ class TrainingRun:
             self._pending_backward = self.network.backward(
                 self.weights, fwd, self.Y_train[self.next_batch_indices()], self.hyper.l1, self.hyper.l2
             )
+            self.last_phase = "backward"
         return self._pending_backward
 
     def update(self) -> bool:
@@ -399,6 +404,7 @@ class TrainingRun:
         self.cursor += len(self._pending_batch)  # type: ignore[arg-type]
         self._pending_batch = self._pending_forward = self._pending_backward = None
         self._inspection = self._preview = None
+        self.last_phase = "update"
         self.version += 1
         if self.cursor >= self.n_train:
             self.epoch += 1

@@ -99,6 +99,7 @@ class Snapshot:
     step: int
     epoch: int
     phase: str
+    last_phase: str | None
     steps_per_epoch: int
     divergence: Divergence | None
 
@@ -159,6 +160,8 @@ def make_snapshot(
 ) -> Snapshot:
     """Capture ``run`` for the GUI.  Costs one pass over the training set, one over the test
     set and, for 2-D or 1-D data, one over the heatmap grid."""
+    # Read before preview_update(), which may run (but not record) passes on the next batch.
+    phase, last_phase = run.phase, run.last_phase
     with np.errstate(all="ignore"):
         inspection = run.inspect()
         back = inspection.backward
@@ -211,7 +214,8 @@ def make_snapshot(
         description=run.description,
         step=run.step_count,
         epoch=run.epoch,
-        phase=run.phase,
+        phase=phase,
+        last_phase=last_phase,
         steps_per_epoch=run.steps_per_epoch,
         divergence=run.divergence,
         weights=_readonly(run.weights),
