@@ -12,7 +12,11 @@ from qt_helpers import small_run, wait_for_snapshot
 from sandbox._qt.loss_plot import LossPlot
 from sandbox._qt.theme import DARK, ThemeManager
 from sandbox.session.history import History, Marker
+from sandbox.session.run import Evaluation
 from sandbox.session.snapshot import SeriesDelta
+
+#: What a snapshot at step 0 measures: nothing to add to the curves.
+NO_EVALUATION = dict(step=0, evaluation=Evaluation(float("nan"), None, None, None))
 
 
 @pytest.fixture
@@ -117,6 +121,7 @@ def test_log_scale_survives_zero_and_negative_losses(qtbot, make_controller, the
         history_steps=SeriesDelta(steps_cols, rows, replace=True),
         history_evaluations=SeriesDelta(History.EVALUATION_COLUMNS, evals, replace=True),
         markers=(Marker(3, "b[1][1]: 0 → 1"),),
+        **NO_EVALUATION,
     )
     controller.snapshotTaken.emit(fake)
     qtbot.waitUntil(lambda: plot.series("batch")[0].size == 5)
@@ -139,7 +144,8 @@ def test_partial_replacement_keeps_the_prefix(qtbot, make_controller, themes):
         rows = np.array([[s, 1, v, 0] for s, v in rows], dtype=float).reshape(-1, 4)
         delta = SeriesDelta(cols, rows, replace=replace, start=start)
         controller.snapshotTaken.emit(SimpleNamespace(run_id=-9, history_steps=delta,
-                                                      history_evaluations=no_evals, markers=None))
+                                                      history_evaluations=no_evals, markers=None,
+                                                      **NO_EVALUATION))
 
     emit([(s, 1.0 / s) for s in range(1, 9)], replace=True)
     emit([(9, 0.1)], replace=False, start=8)
@@ -166,3 +172,16 @@ def test_new_run_clears_the_plot_and_theme_recolours(qtbot, make_controller, the
 
     themes.set_mode("dark")
     assert plot.plot_widget.backgroundBrush().color().name() == DARK.base
+
+
+def test_the_curves_end_at_the_values_the_toolbar_shows(qtbot, make_controller, themes):
+    """History samples full-set losses once an epoch; the curves still end at the newest
+    snapshot's values, so the plot and the toolbar never disagree."""
+    controller = make_controller(small_run())
+    plot = make_plot(qtbot, controller, themes)
+    controller.step(7)  # less than an epoch: nothing recorded yet
+    snap = wait_for_snapshot(qtbot, controller, lambda s: s.step == 7)
+    qtbot.waitUntil(lambda: plot.series("train")[0].size == 1)
+    steps, train = plot.series("train")
+    assert steps[-1] == 7 and train[-1] == snap.evaluation.train_loss
+    assert plot.series("test")[1][-1] == snap.evaluation.test_loss

@@ -95,6 +95,10 @@ def format_value(v: float) -> str:
     return f"{v:.2e}"
 
 
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
 def _nice_ceiling(value: float) -> float:
     """The smallest of 1, 2, 5 × 10^k that is at least ``value`` (> 0)."""
     if not math.isfinite(value) or value <= 0:
@@ -162,6 +166,7 @@ class LossPlot(QWidget):
         self._dirty: set[str] = set()  # what changed since the last draw: steps, evals, markers
         self._last_draw = -math.inf
         self._legend_refreshed = -math.inf
+        self._live: tuple[float, float, float] | None = None  # step, train, test of the newest snapshot
         self._draw_timer = QTimer(self)
         self._draw_timer.setSingleShot(True)
         self._draw_timer.timeout.connect(self._draw)
@@ -247,8 +252,8 @@ class LossPlot(QWidget):
         """(steps, values) of ``"train"``, ``"test"`` or ``"batch"`` loss (copies)."""
         if name == "batch":
             return self._steps.column(0).copy(), self._steps.column(1).copy()
-        col = {"train": 1, "test": 2}[name]
-        return self._evals.column(0).copy(), self._evals.column(col).copy()
+        x, train, test = self._evaluation_series()
+        return x.copy(), (train if name == "train" else test).copy()
 
     def marker_steps(self) -> np.ndarray:
         """Steps of the edit markers drawn."""
@@ -277,6 +282,13 @@ class LossPlot(QWidget):
             self._dirty.add("evals")
         if snap.markers is not None:
             self._set_markers(snap.markers)
+        # Every snapshot measures the full-set losses now; history samples them once an
+        # epoch.  The curves end at the snapshot's values, so they agree with the toolbar.
+        ev = snap.evaluation
+        live = (float(snap.step), _or_nan(ev.train_loss), _or_nan(ev.test_loss))
+        if live != self._live:
+            self._live = live
+            self._dirty.add("evals")
         if self._dirty:
             self._schedule_draw()
 
@@ -300,9 +312,9 @@ class LossPlot(QWidget):
         if "steps" in dirty:
             self._curves["batch"].setData(self._steps.column(0), self._steps.column(1))
         if "evals" in dirty:
-            x = self._evals.column(0)
-            self._curves["train"].setData(x, self._evals.column(1))
-            self._curves["test"].setData(x, self._evals.column(2))
+            x, train, test = self._evaluation_series()
+            self._curves["train"].setData(x, train)
+            self._curves["test"].setData(x, test)
         if "markers" in dirty:
             # One path for all markers: hundreds of edits cost one draw call.
             self._markers.setXVals(self._marker_steps.tolist())
@@ -325,12 +337,20 @@ class LossPlot(QWidget):
         buffer.append(_columns(delta, names))
         return True
 
+    def _evaluation_series(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Recorded evaluations, plus the latest snapshot's values if they are newer."""
+        x, train, test = self._evals.column(0), self._evals.column(1), self._evals.column(2)
+        if self._live is not None and self._live[0] > 0 and (not len(x) or self._live[0] > x[-1]):
+            step, live_train, live_test = self._live
+            return np.append(x, step), np.append(train, live_train), np.append(test, live_test)
+        return x, train, test
+
     def _fit_view(self) -> None:
         """Show every point, with limits rounded up to 1-2-5 steps so they change rarely."""
         if not self._follow:
             return
-        x_hi = max(self._steps.last(0), self._evals.last(0), 1.0)
-        values = [self._steps.column(1), self._evals.column(1), self._evals.column(2)]
+        x_hi = max(self._steps.last(0), self._evals.last(0), 10.0)  # 10: no fractional step ticks
+        values = [self._steps.column(1), *self._evaluation_series()[1:]]
         finite = np.concatenate([v[np.isfinite(v)] for v in values])
         log = self.log_checkbox.isChecked()
         if log:
@@ -446,12 +466,14 @@ class LossPlot(QWidget):
     def _show_latest(self) -> None:
         """Readout for the newest values, when the mouse is not over the plot."""
         n, m = self._steps.n, self._evals.n
-        if n == 0 and m == 0:
+        if n == 0 and m == 0 and (self._live is None or self._live[0] == 0):
             self._show_values(None, {name: math.nan for name in SERIES}, "")
             return
         step, values = self._values_at(n - 1 if n else None, m - 1 if m else None)
         if m and n:
             step = max(step, float(self._evals.column(0)[-1]))
+        if self._live is not None and self._live[0] > 0 and self._live[0] >= step:
+            step, values["train"], values["test"] = self._live
         self._show_values(step, values, "")
 
     def _show_values(self, step: float | None, values: dict[str, float], edit: str) -> None:
