@@ -87,12 +87,13 @@ EXAMPLES = [
     ),
     example(
         "06-zero-init-symmetry",
-        "Every weight starts at zero, so every hidden neuron receives the same blame and they "
-        "stay identical forever. Switch initialisation to xavier and Reset.",
+        "Every weight starts at zero. The neurons of a hidden layer then receive exactly the "
+        "same blame (the same ∂J/∂w) and move in lockstep forever: four neurons acting as one, "
+        "with identical pictures. Switch initialisation to xavier to break the symmetry.",
         DataSpec(source="circle"),
         ("x1", "x2"),
-        NetworkSpec((4, 4), ("tanh", "tanh"), init="zeros"),
-        Hyperparameters(learning_rate=0.1, batch_size=10),
+        NetworkSpec((4, 4), ("sigmoid", "sigmoid"), init="zeros"),
+        Hyperparameters(learning_rate=0.5, batch_size=10),
     ),
     example(
         "07-learning-rate-too-high",

@@ -78,6 +78,7 @@ def _gui_rate(window, seconds: float) -> tuple[float, list[float]]:
         last["t"] = now
 
     timer.timeout.connect(tick)
+    window.training_bar.speed_combo.setCurrentIndex(0)  # "Max speed": training flat out
     controller.play()
     wait_until(lambda: controller.snapshot.playing and controller.snapshot.step > 0)
     settle(500)  # let the worker learn how long the GUI takes per frame

@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self._pending_open: str | None = None
         self._last_divergence = None
         self._previous_snapshot: Snapshot | None = None
+        self._expect_new_run = False  # set while a file opens: that new run needs no explaining
         self._closing = False
         self._sized_splitter = False
         #: Close without the unsaved-changes question (CI's smoke test sets it).
@@ -208,8 +209,7 @@ class MainWindow(QMainWindow):
         self.open_action = self._action(file_menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
         self.examples_menu = file_menu.addMenu("Open &Example")
         for path in example_sessions():
-            title = path.stem.split("-", 1)[-1].replace("-", " ").capitalize()
-            act = self.examples_menu.addAction(title)
+            act = self.examples_menu.addAction(example_title(path.stem))
             act.setToolTip(str(path))
             act.triggered.connect(lambda _=False, p=str(path): self.open_path(p))
         self.recent_menu = file_menu.addMenu("Open &Recent")
@@ -277,6 +277,11 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------- snapshots
 
     def _on_controller_snapshot_changed(self, snap: Snapshot) -> None:
+        before = self._previous_snapshot
+        if before is not None and snap.run_id != before.run_id and not self._expect_new_run:
+            self.statusBar().showMessage(
+                "Fresh weights: changing the data, the features or the network starts training over.", 8000)
+        self._expect_new_run = False
         self._follow_phase(self._previous_snapshot, snap)
         self._previous_snapshot = snap
         self._update_title(snap.modified)
@@ -380,6 +385,7 @@ class MainWindow(QMainWindow):
             return
         from ..resources import default_run
 
+        self._expect_new_run = True
         self.controller.new_session(default_run())
         self._path, self._source_name = None, "Untitled"
         self._update_title(False)
@@ -397,6 +403,7 @@ class MainWindow(QMainWindow):
         if not confirmed and not self.confirm_discard():
             return
         self._pending_open = str(path)
+        self._expect_new_run = True
         self.controller.load(str(path))
 
     def _on_controller_session_loaded(self, path: str) -> None:
@@ -523,6 +530,7 @@ class MainWindow(QMainWindow):
         return box
 
     def _on_controller_command_failed(self, title: str, message: str) -> None:
+        self._expect_new_run = False
         if self._pending_open is not None and title.startswith("Could not open"):
             self._pending_open = None
         self.show_error(title, message)
@@ -539,15 +547,21 @@ class MainWindow(QMainWindow):
         )
 
     def show_help(self) -> None:
+        nb = "\u00a0"  # keeps a formula on one line
         QMessageBox.information(
             self,
             "How to read the canvas",
-            "Each column is a layer: input features on the left, the output on the right. A neuron's "
-            "picture is its output over the input plane.\n\n"
-            "Connections: blue is positive, orange negative; thickness is the magnitude of what the "
-            "view shows: the weight w, the gradient ∂J/∂w (how much the loss J blames that weight), "
-            "or the last update Δw.\n\n"
-            "Gradient descent moves every weight against its gradient: w ← w − η ∂J/∂w. Click any "
+            "Each column is a layer: input features on the left, the output on the right. A "
+            "neuron's picture is its output over the input plane (blue high, orange low; a curve "
+            "for 1-D data). The small bar under a neuron is its bias: blue positive, orange "
+            "negative, longer for larger.\n\n"
+            "Connections are blue for positive and orange for negative values, thicker for larger "
+            "ones, of what the view shows: the weight w, the gradient ∂J/∂w (how much the loss J "
+            "blames that weight), or the last update Δw. In the Gradients view a neuron's glow is "
+            "its mean |δ|, where δ = ∂ℓ/∂z is how much the loss ℓ of one example changes with "
+            "the neuron's input z.\n\n"
+            f"Gradient descent moves every weight against its gradient:{nb}w{nb}←{nb}w{nb}−{nb}η{nb}∂J/∂w. "
+            "The rings in the output view mark the examples of the next mini-batch. Click any "
             "connection or neuron to inspect and edit it; the loss plot marks every edit.",
         )
 
@@ -590,6 +604,15 @@ class MainWindow(QMainWindow):
             s.setValue("window/state", self.saveState())
         self.controller.shutdown()
         event.accept()
+
+
+def example_title(stem: str) -> str:
+    """``02-xor-with-a-product-feature`` → ``XOR with a product feature``."""
+    words = stem.split("-")[1:] if stem[:2].isdigit() else stem.split("-")
+    fixed = {"xor": "XOR", "6x8": "6×8", "softmax": "softmax"}
+    words = [fixed.get(w, w) for w in words]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
 
 
 def _documents_dir() -> str:

@@ -165,4 +165,9 @@ class ThemeManager(QObject):
         self._theme = DARK if dark else LIGHT
         self._app.setStyle("Fusion")
         self._app.setPalette(palette_for(self._theme))
+        # Tooltips: room around the text, and the theme's colours (Fusion ignores the palette's).
+        t = self._theme
+        self._app.setStyleSheet(
+            f"QToolTip {{ padding: 4px 6px; color: {t.text}; background: {t.base}; border: 1px solid {t.grid}; }}"
+        )
         self.themeChanged.emit(self._theme)

@@ -6,13 +6,18 @@ import math
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QFont, QFontDatabase, QFontMetrics, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QStyle, QToolBar, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QToolBar, QWidget
 
 from ..session.snapshot import Snapshot
 from .controller import SessionController
+from .icons import training_icon
 from .theme import Theme, ThemeManager
 
 #: Speed presets: label → steps per second (None = as fast as the machine allows).
+#: Play starts at this many steps per second: a boundary forms over seconds, so a learner can
+#: watch it; "Max speed" is one click away.
+DEFAULT_SPEED = 300.0
+
 SPEEDS: list[tuple[str, float | None]] = [
     ("Max speed", None),
     ("1000 steps/s", 1000.0),
@@ -26,9 +31,7 @@ SPEEDS: list[tuple[str, float | None]] = [
 
 
 def _fmt_loss(value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    return f"{value:.4f}" if value >= 1e-3 else f"{value:.2e}"
+    return "–" if value is None or not math.isfinite(value) else f"{value:.4g}"
 
 
 def _fmt_pct(value: float | None) -> str:
@@ -36,7 +39,13 @@ def _fmt_pct(value: float | None) -> str:
 
 
 def _fmt_accuracy(train: float | None, test: float | None) -> str:
+    if test is None or not math.isfinite(test):
+        return f"{_fmt_pct(train)}% / –"
     return f"{_fmt_pct(train)} / {_fmt_pct(test)}%"
+
+
+def _fmt_rate(rate: float) -> str:
+    return "1 step/s" if round(rate) == 1 else f"{rate:,.0f} steps/s"
 
 
 class TrainingBar(QToolBar):
@@ -53,13 +62,11 @@ class TrainingBar(QToolBar):
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self._controller = controller
         self._themes = themes
-        style = self.style()
-        sp = QStyle.StandardPixmap
-        self._play_icon = style.standardIcon(sp.SP_MediaPlay)
-        self._pause_icon = style.standardIcon(sp.SP_MediaPause)
+        self._icons: dict[QAction, str] = {}
 
-        def action(text: str, icon, shortcut, tip: str, slot) -> QAction:
-            act = QAction(icon, text, self)
+        def action(text: str, icon: str, shortcut, tip: str, slot) -> QAction:
+            act = QAction(text, self)
+            self._icons[act] = icon
             if shortcut:
                 act.setShortcut(QKeySequence(shortcut))
                 act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -70,28 +77,33 @@ class TrainingBar(QToolBar):
             self.addAction(act)
             return act
 
-        self.play_action = action("Play", self._play_icon, Qt.Key.Key_Space,
+        self.play_action = action("Play", "play", Qt.Key.Key_Space,
                                   "Train continuously / pause", controller.toggle_play)
-        self.step_action = action("Step", style.standardIcon(sp.SP_MediaSeekForward), Qt.Key.Key_Right,
+        self.step_action = action("Step", "step", Qt.Key.Key_Right,
                                   "Train on one mini-batch", lambda: controller.step())
-        self.epoch_action = action("Epoch", style.standardIcon(sp.SP_MediaSkipForward),
-                                   QKeySequence(Qt.Modifier.SHIFT | Qt.Key.Key_Right),
+        self.epoch_action = action("Epoch", "epoch", QKeySequence(Qt.Modifier.SHIFT | Qt.Key.Key_Right),
                                    "Train until the epoch completes", controller.step_epoch)
-        self.phase_action = action("Phase", style.standardIcon(sp.SP_ArrowRight),
-                                   QKeySequence(Qt.Modifier.ALT | Qt.Key.Key_Right),
+        self.phase_action = action("Phase", "phase", QKeySequence(Qt.Modifier.ALT | Qt.Key.Key_Right),
                                    "Run one phase of the next step: forward → backward → update",
                                    controller.step_phase)
         self.addSeparator()
-        self.reset_action = action("Reset", style.standardIcon(sp.SP_BrowserReload), Qt.Key.Key_R,
+        self.reset_action = action("Reset", "reset", Qt.Key.Key_R,
                                    "Back to step 0 with the same initial weights (same seed)", controller.reset)
-        self.new_seed_action = action("New seed", style.standardIcon(sp.SP_DialogResetButton), None,
+        self.new_seed_action = action("New seed", "seed", None,
                                       "Draw new initial weights and a new shuffle order", lambda: controller.new_seed())
+        # "Pause" is wider than "Play": size the button for both so the toolbar never shifts.
+        play_button = self.widgetForAction(self.play_action)
+        self.play_action.setText("Pause")
+        widest = play_button.sizeHint().width()
+        self.play_action.setText("Play")
+        play_button.setMinimumWidth(max(widest, play_button.sizeHint().width()))
         self.addSeparator()
         self.speed_combo = QComboBox(self)
         for label, value in SPEEDS:
             self.speed_combo.addItem(label, value)
         self.speed_combo.setToolTip("How fast Play trains. Slow speeds let you watch every step.")
         self.speed_combo.currentIndexChanged.connect(self._on_speed_changed)
+        self.speed_combo.setCurrentIndex(self.speed_combo.findData(DEFAULT_SPEED))
         self.addWidget(self.speed_combo)
 
         spacer = QWidget(self)
@@ -145,7 +157,8 @@ class TrainingBar(QToolBar):
     def _on_controller_snapshot_changed(self, snap: Snapshot) -> None:
         if snap.playing != self._playing:
             self._playing = snap.playing
-            self.play_action.setIcon(self._pause_icon if snap.playing else self._play_icon)
+            self._icons[self.play_action] = "pause" if snap.playing else "play"
+            self.play_action.setIcon(training_icon(self._icons[self.play_action], self._themes.theme.text))
             self.play_action.setText("Pause" if snap.playing else "Play")
         ev = snap.evaluation
         self._set_counter("step", f"{snap.step:,}")
@@ -155,7 +168,7 @@ class TrainingBar(QToolBar):
             self._set_counter("accuracy", _fmt_accuracy(ev.train_accuracy, ev.test_accuracy))
         else:
             self._set_counter("accuracy", "–")
-        self._set_counter("rate", f"{snap.steps_per_second:,.0f} steps/s" if snap.playing else "paused")
+        self._set_counter("rate", _fmt_rate(snap.steps_per_second) if snap.playing else "paused")
 
     def _on_speed_changed(self, index: int) -> None:
         self._controller.set_speed(self.speed_combo.itemData(index))
@@ -163,3 +176,5 @@ class TrainingBar(QToolBar):
     def _on_themes_theme_changed(self, theme: Theme) -> None:
         for label in self._titles:
             label.setStyleSheet(f"color: {theme.muted};")
+        for act, icon in self._icons.items():
+            act.setIcon(training_icon(icon, theme.text))

@@ -206,7 +206,7 @@ class TrainingWorker(QObject):
             run_id=self._run_id,
             cursor=cursor,
             playing=self._playing,
-            steps_per_second=self._rate.per_second() if self._playing else 0.0,
+            steps_per_second=self._rate.per_second(self._speed) if self._playing else 0.0,
             modified=self._modified,
             grid_resolution=self.GRID_PLAYING if self._playing else self.GRID_STILL,
         )
@@ -319,7 +319,11 @@ class TrainingWorker(QObject):
             keep = features or old.features
             if new.dataset.input_names == old.dataset.input_names and keep != new.features:
                 new = TrainingRun(new.dataset, new.data_spec, keep, new.network_spec, old.hyper, old.seed)
-        new.description = old.description
+        # An example's description is about its data; on new data it would mislead.
+        if data is None:
+            new.description = old.description
+        elif isinstance(data, Dataset):
+            new.description = f"Imported from {data.name}."
         new.evaluate_each_epoch = old.evaluate_each_epoch
         self._replace(new)
 
@@ -380,8 +384,11 @@ class _RateMeter:
         if speed is not None:
             self.next_step_at = max(self.next_step_at + count / speed, now - 0.1)
 
-    def per_second(self) -> float:
-        if self._rate == 0.0:
+    def per_second(self, speed: float | None = None) -> float:
+        """Measured steps per second (never above a speed limit: a short window right after
+        a paced step would overstate it)."""
+        rate = self._rate
+        if rate == 0.0:
             elapsed = time.perf_counter() - self._window_start
-            return self._window_steps / elapsed if elapsed > 0.05 else 0.0
-        return self._rate
+            rate = self._window_steps / elapsed if elapsed > 0.05 else 0.0
+        return rate if speed is None else min(rate, speed)

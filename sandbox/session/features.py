@@ -56,12 +56,28 @@ def _column(index: int) -> Callable[[Array], Array]:
 
 
 def available_features(input_names: Sequence[str]) -> tuple[Feature, ...]:
-    """The features offered for data with these raw input columns."""
+    """The features offered for data with these raw input columns.
+
+    Keys are fixed (``x1_sq`` …) so session files do not depend on column names; labels use
+    the columns' own names (a CSV with columns ``age, income`` offers ``age²``, ``age·income``).
+    """
     if len(input_names) == 2:
-        return FEATURES_2D
+        return tuple(Feature(f.key, _relabel(f.label, ("x1", "x2"), input_names), f.compute) for f in FEATURES_2D)
     if len(input_names) == 1:
-        return FEATURES_1D
+        return tuple(Feature(f.key, _relabel(f.label, ("x",), input_names), f.compute) for f in FEATURES_1D)
     return tuple(Feature(name, name, _column(i)) for i, name in enumerate(input_names))
+
+
+def _relabel(label: str, generic: Sequence[str], names: Sequence[str]) -> str:
+    """``x1·x2`` with the generic names replaced by the data's column names."""
+    if tuple(names) == tuple(generic):
+        return label
+    # Longest generic name first, through placeholders, so "x1" never matches inside "x12".
+    for k, g in sorted(enumerate(generic), key=lambda kg: -len(kg[1])):
+        label = label.replace(g, f"\x00{k}\x00")
+    for k, name in enumerate(names):
+        label = label.replace(f"\x00{k}\x00", name)
+    return label
 
 
 def default_features(input_names: Sequence[str]) -> tuple[str, ...]:
