@@ -95,6 +95,15 @@ def format_value(v: float) -> str:
     return f"{v:.2e}"
 
 
+#: Losses beyond this are drawn at it: a diverging run reaches 1e308, and ranges, ticks and
+#: padding computed near the top of the double range overflow.
+DRAWABLE_MAX = 1e300
+
+
+def _drawable(values: np.ndarray) -> np.ndarray:
+    return np.clip(values, -DRAWABLE_MAX, DRAWABLE_MAX)
+
+
 def _or_nan(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
@@ -107,8 +116,9 @@ def _nice_ceiling(value: float) -> float:
     for mantissa in (1.0, 2.0, 5.0, 10.0):
         nice = mantissa * 10.0**exponent
         if nice >= value * (1 - 1e-12):
-            return nice
-    return 10.0 ** (exponent + 1)
+            # Near the top of the double range (a diverged run) the rounding overflows.
+            return nice if math.isfinite(nice) else value
+    return value
 
 
 def _nice_floor(value: float) -> float:
@@ -310,11 +320,11 @@ class LossPlot(QWidget):
         self._last_draw = time.perf_counter()
         dirty, self._dirty = self._dirty, set()
         if "steps" in dirty:
-            self._curves["batch"].setData(self._steps.column(0), self._steps.column(1))
+            self._curves["batch"].setData(self._steps.column(0), _drawable(self._steps.column(1)))
         if "evals" in dirty:
             x, train, test = self._evaluation_series()
-            self._curves["train"].setData(x, train)
-            self._curves["test"].setData(x, test)
+            self._curves["train"].setData(x, _drawable(train))
+            self._curves["test"].setData(x, _drawable(test))
         if "markers" in dirty:
             # One path for all markers: hundreds of edits cost one draw call.
             self._markers.setXVals(self._marker_steps.tolist())
@@ -351,7 +361,7 @@ class LossPlot(QWidget):
             return
         x_hi = max(self._steps.last(0), self._evals.last(0), 10.0)  # 10: no fractional step ticks
         values = [self._steps.column(1), *self._evaluation_series()[1:]]
-        finite = np.concatenate([v[np.isfinite(v)] for v in values])
+        finite = _drawable(np.concatenate([v[np.isfinite(v)] for v in values]))
         log = self.log_checkbox.isChecked()
         if log:
             positive = finite[finite > 0]

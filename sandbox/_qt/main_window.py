@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QEventLoop, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QImage, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -41,23 +41,27 @@ MAX_RECENT = 10
 
 
 class Banner(QFrame):
-    """A message strip with optional action buttons, shown above the canvas."""
+    """A message strip with action buttons under it, shown above the canvas."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("banner")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 6, 6)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(10, 6, 6, 6)
+        outer.setSpacing(4)
         self.label = QLabel(self)
         self.label.setWordWrap(True)
         self.label.setTextFormat(Qt.TextFormat.PlainText)
-        layout.addWidget(self.label, 1)
+        outer.addWidget(self.label)
+        self._layout = QHBoxLayout()
+        self._layout.setSpacing(6)
+        outer.addLayout(self._layout)
         self._buttons: list[QPushButton] = []
-        self._layout = layout
+        self._layout.addStretch(1)
         self.close_button = QPushButton("Dismiss", self)
         self.close_button.clicked.connect(self.hide)
-        layout.addWidget(self.close_button)
+        self._layout.addWidget(self.close_button)
         self.hide()
 
     def show_message(self, text: str, actions: list[tuple[str, object]] = (), style: str = "") -> None:
@@ -65,10 +69,10 @@ class Banner(QFrame):
             button.deleteLater()
         self._buttons = []
         self.label.setText(text)
-        for label, slot in actions:
+        for k, (label, slot) in enumerate(actions):
             button = QPushButton(label, self)
             button.clicked.connect(slot)
-            self._layout.insertWidget(self._layout.count() - 1, button)
+            self._layout.insertWidget(k, button)
             self._buttons.append(button)
         self.setStyleSheet(f"QFrame#banner {{ {style} }}")
         self.show()
@@ -337,7 +341,8 @@ class MainWindow(QMainWindow):
             actions = [lower_only, lower_reset]
         self.banner.show_message(
             text, actions,
-            style=f"background: {theme.negative}33; border: 1px solid {theme.negative}; border-radius: 4px;",
+            style=f"background: {_rgba(theme.negative, 0.18)}; border: 1px solid {theme.negative}; "
+                  "border-radius: 4px;",
         )
 
     def _lower_learning_rate(self, value: float, reset: bool) -> None:
@@ -604,6 +609,12 @@ class MainWindow(QMainWindow):
             s.setValue("window/state", self.saveState())
         self.controller.shutdown()
         event.accept()
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    """A style-sheet colour with transparency (8-digit hex would read as #AARRGGBB)."""
+    c = QColor(hex_color)
+    return f"rgba({c.red()}, {c.green()}, {c.blue()}, {alpha})"
 
 
 def example_title(stem: str) -> str:
