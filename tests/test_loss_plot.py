@@ -185,3 +185,19 @@ def test_the_curves_end_at_the_values_the_toolbar_shows(qtbot, make_controller, 
     steps, train = plot.series("train")
     assert steps[-1] == 7 and train[-1] == snap.evaluation.train_loss
     assert plot.series("test")[1][-1] == snap.evaluation.test_loss
+
+
+def test_a_diverged_run_with_astronomical_losses_still_draws(qtbot, make_controller, themes):
+    from sandbox.resources import EXAMPLES
+    from sandbox.session.session_file import load
+
+    run = load(EXAMPLES / "07-learning-rate-too-high.json")
+    with np.errstate(all="ignore"):
+        run.train(100)  # refused at step 6
+        run.evaluate(record=True)  # an overflowed loss, kept as the largest double
+    controller = make_controller(run)
+    plot = make_plot(qtbot, controller, themes)
+    qtbot.waitUntil(lambda: plot.series("batch")[0].size == 5)
+    assert not plot.grab().isNull()
+    qtbot.mouseClick(plot.log_checkbox, Qt.MouseButton.LeftButton)
+    assert not plot.grab().isNull()
