@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from sandbox.engine import OPTIMIZERS, loss_and_gradients, propose
+from sandbox.engine import OPTIMIZERS, loss_and_gradients
 from sandbox.session import DataSpec, Hyperparameters, NetworkSpec, TrainingRun
 from sandbox.session.csv_import import parse_csv
 from sandbox.session.history import DEFAULT_CAPACITY, History, Series

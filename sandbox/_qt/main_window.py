@@ -3,7 +3,6 @@ the left, the inspector below, and the File / Training / View menus."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -633,7 +632,3 @@ def _documents_dir() -> str:
         return user_documents_dir()
     except Exception:  # noqa: BLE001 - any failure falls back to home
         return str(Path.home())
-
-
-def _finite(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)

@@ -27,7 +27,6 @@ from PySide6.QtCore import QObject, Signal, Slot
 from ..session import TrainingRun
 from ..session.config import DataSpec, NetworkSpec
 from ..session.datasets import Dataset
-from ..session.features import default_features
 from ..session.session_file import SessionFileError, load, save
 from ..session.snapshot import HistoryCursor, Snapshot, make_snapshot
 

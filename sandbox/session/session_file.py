@@ -27,7 +27,7 @@ import numpy as np
 from .. import __version__
 from ..engine import OptimizerState
 from ..engine.optimizers import STATE_BUFFERS
-from .config import CSV_SOURCE, DataSpec, Hyperparameters, NetworkSpec
+from .config import DataSpec, Hyperparameters, NetworkSpec
 from .csv_import import MAX_CLASSES
 from .datasets import CLASSIFICATION, MAX_POINTS, REGRESSION, Dataset
 from .history import DEFAULT_CAPACITY, MAX_MARKER_TEXT, MAX_MARKERS, History, Marker, Series

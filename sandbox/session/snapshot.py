@@ -166,7 +166,6 @@ def make_snapshot(
         inspection = run.inspect()
         back = inspection.backward
         fwd = inspection.forward
-        n_layers = len(run.weights)
         deltas = back.deltas
         neurons = NeuronStats(
             mean_activation=[a.mean(axis=0) for a in fwd.activations],
