@@ -37,3 +37,11 @@ def make_controller(qtbot):
     yield make
     for controller in made:
         assert controller.shutdown(), "the worker thread did not stop"
+
+
+@pytest.fixture
+def themes(qapp):
+    """A light theme manager for view tests."""
+    from sandbox._qt.theme import ThemeManager
+
+    return ThemeManager(qapp, "light")

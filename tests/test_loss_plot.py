@@ -10,18 +10,13 @@ from PySide6.QtCore import QPointF, Qt
 from qt_helpers import small_run, wait_for_snapshot
 
 from sandbox._qt.loss_plot import LossPlot
-from sandbox._qt.theme import DARK, ThemeManager
+from sandbox._qt.theme import DARK
 from sandbox.session.history import History, Marker
 from sandbox.session.run import Evaluation
 from sandbox.session.snapshot import SeriesDelta
 
 #: What a snapshot at step 0 measures: nothing to add to the curves.
 NO_EVALUATION = dict(step=0, evaluation=Evaluation(float("nan"), None, None, None))
-
-
-@pytest.fixture
-def themes(qapp):
-    return ThemeManager(qapp, "light")
 
 
 def make_plot(qtbot, controller, themes) -> LossPlot:

@@ -9,16 +9,10 @@ from qt_helpers import small_run, wait_for_snapshot
 
 from sandbox._qt.controller import Selection
 from sandbox._qt.network_canvas import MIN_NODE, NetworkCanvas, format_value
-from sandbox._qt.theme import ThemeManager
 from sandbox.resources import EXAMPLES, default_run
 from sandbox.session import DataSpec, NetworkSpec, TrainingRun
 from sandbox.session.csv_import import parse_csv
 from sandbox.session.session_file import load
-
-
-@pytest.fixture
-def themes(qapp):
-    return ThemeManager(qapp, "light")
 
 
 @pytest.fixture

@@ -8,14 +8,9 @@ from PySide6.QtCore import Qt
 from qt_helpers import small_run, wait_for_snapshot
 
 from sandbox._qt.output_view import OutputView
-from sandbox._qt.theme import DARK, LIGHT, ThemeManager
+from sandbox._qt.theme import DARK, LIGHT
 from sandbox.session import DataSpec, NetworkSpec, TrainingRun
 from sandbox.session.csv_import import parse_csv
-
-
-@pytest.fixture
-def themes(qapp):
-    return ThemeManager(qapp, "light")
 
 
 def make_view(qtbot, controller, themes) -> OutputView:

@@ -44,6 +44,18 @@ SPECIAL_VALUES = [
 ]
 
 
+def assert_rejected_quickly(path: Path, expected: str) -> None:
+    """Loading ``path`` raises SessionFileError within a second, naming the file and problem."""
+    start = time.perf_counter()
+    with pytest.raises(SessionFileError) as info:
+        load(path)
+    assert time.perf_counter() - start < 1.0
+    message = str(info.value)
+    assert message.startswith(f"{path}: "), message
+    assert expected in message, message
+    assert len(message) < 1000
+
+
 def bits(arr: np.ndarray) -> bytes:
     return np.ascontiguousarray(arr, dtype=np.float64).view(np.int64).tobytes()
 
@@ -471,14 +483,7 @@ def test_hostile_documents_raise_session_file_error(tmp_path, base_doc, case):
     make, expected = DOC_CASES[case]
     path = tmp_path / "hostile.bpsession.json"
     path.write_text(_text(make(base_doc)), encoding="utf-8")
-    start = time.perf_counter()
-    with pytest.raises(SessionFileError) as info:
-        load(path)
-    assert time.perf_counter() - start < 1.0
-    message = str(info.value)
-    assert message.startswith(f"{path}: "), message
-    assert expected in message, message
-    assert len(message) < 1000
+    assert_rejected_quickly(path, expected)
 
 
 def _replace_first_weight(text: str, token: str) -> str:
@@ -524,14 +529,7 @@ def test_hostile_bytes_raise_session_file_error(tmp_path, base_doc, case):
     text = dumps(base_doc)
     path = tmp_path / "hostile.bpsession.json"
     path.write_bytes(make(text))
-    start = time.perf_counter()
-    with pytest.raises(SessionFileError) as info:
-        load(path)
-    assert time.perf_counter() - start < 1.0
-    message = str(info.value)
-    assert message.startswith(f"{path}: "), message
-    assert expected in message, message
-    assert len(message) < 1000
+    assert_rejected_quickly(path, expected)
 
 
 def test_the_base_document_itself_loads(tmp_path, base_doc):
