@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from sandbox.session.naming import WeightRef
 from qt_helpers import small_run, wait_for_snapshot
 from sandbox.resources import EXAMPLES
 from sandbox.session.session_file import load
@@ -29,7 +30,7 @@ def window(qtbot):
     yield win
     win.skip_unsaved_prompt = True
     win.close()
-    assert not win.controller._thread.isRunning()
+    assert not win.controller._worker.thread_running()
 
 
 def _button(window, action):
@@ -89,12 +90,12 @@ def test_step_phase_runs_forward_backward_update(window, qtbot):
 
 
 def test_editing_a_weight_in_the_inspector_updates_engine_gradient_and_marks_the_loss_plot(window, qtbot):
-    from sandbox._qt.controller import Selection
+    from sandbox.session.naming import WeightRef
 
     c = window.controller
     c.step(20)
     wait_for_snapshot(qtbot, c, lambda s: s.step == 20)
-    c.select(Selection("weight", 1, 1, 0))
+    c.select(WeightRef(1, 0, 1))
     qtbot.waitUntil(lambda: window.inspector.current_page() == "weight")
     spin = window.inspector.value_spin
     spin.setFocus()
@@ -158,7 +159,7 @@ def test_close_mid_training_stops_the_worker(window, qtbot, monkeypatch):
     wait_for_snapshot(qtbot, c, lambda s: s.playing and s.step > 50)
     monkeypatch.setattr(QMessageBox, "exec", lambda self: QMessageBox.StandardButton.Discard)
     assert window.close()
-    assert not c._thread.isRunning()
+    assert not c._worker.thread_running()
 
 
 def test_close_with_unsaved_changes_asks_and_can_cancel(window, qtbot, monkeypatch):
@@ -233,7 +234,7 @@ def test_an_edit_while_playing_is_applied_and_never_overwritten_by_an_older_snap
     c.snapshotChanged.connect(lambda s: accepted.append(s))
     c.play()
     wait_for_snapshot(qtbot, c, lambda s: s.playing and s.step > 100)
-    c.edit_weight(0, 0, 0, 5.0)
+    c.edit_weight(WeightRef(0, 0, 0), 5.0)
     generation = c.generation
     wait_for_snapshot(qtbot, c, lambda s: s.generation >= generation)
     c.pause()

@@ -7,14 +7,14 @@ import pytest
 from PySide6.QtCore import Qt
 
 from qt_helpers import small_run, wait_for_snapshot
-from sandbox._qt.controller import Selection
+from sandbox.session.naming import NeuronRef, WeightRef
 from sandbox._qt.inspector import HINT, Inspector, format_number
 from sandbox._qt.theme import ThemeManager
 from sandbox.session import Hyperparameters
 
 pytestmark = pytest.mark.gui
 
-WEIGHT = Selection("weight", 0, 2, 1)  # W_0[1, 2]: from x2 to hidden 1, neuron 3
+WEIGHT = WeightRef(0, 1, 2)  # W_0[1, 2]: from x2 to hidden 1, neuron 3
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ def test_slider_drag_sends_throttled_live_edits(qtbot, setup, monkeypatch):
     assert slider.value() == 800
     assert inspector.value_spin.value() == pytest.approx(expected, abs=1e-8)
     slider.setSliderDown(False)  # release: the pending last value is sent (if the timer has not yet)
-    assert sent[-1] == (0, 1, 2, pytest.approx(expected))
+    assert sent[-1] == (WeightRef(0, 1, 2), pytest.approx(expected))
     assert len(sent) == 2
     wait_for_snapshot(qtbot, controller, lambda s: s.weights[0][1, 2] == pytest.approx(expected))
     assert slider.value() == 500  # re-centred on release
@@ -124,7 +124,7 @@ def test_slider_set_value_sends_an_edit(qtbot, setup):
 
 def test_neuron_bias_edits_reach_engine(qtbot, setup):
     inspector, controller = setup
-    controller.select(Selection("neuron", 1, 2))
+    controller.select(NeuronRef(1, 2))
     assert inspector.current_page() == "neuron"
     snap = controller.snapshot
     assert inspector.bias_grad_label.text() == format_number(snap.grad_biases[0][2])
@@ -137,7 +137,7 @@ def test_neuron_bias_edits_reach_engine(qtbot, setup):
 
 def test_incoming_table_click_selects_that_weight(qtbot, setup):
     inspector, controller = setup
-    controller.select(Selection("neuron", 2, 1))  # hidden 2, neuron 2: four incoming weights
+    controller.select(NeuronRef(2, 1))  # hidden 2, neuron 2: four incoming weights
     table = inspector.incoming_table
     assert table.rowCount() == 4
     snap = controller.snapshot
@@ -146,13 +146,13 @@ def test_incoming_table_click_selects_that_weight(qtbot, setup):
     assert table.item(3, 2).text() == format_number(snap.grad_weights[1][3, 1])
     rect = table.visualRect(table.model().index(3, 1))
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    assert controller.selection == Selection("weight", 1, 1, 3)
+    assert controller.selection == WeightRef(1, 3, 1)
     assert inspector.current_page() == "weight"
 
 
 def test_input_node_lists_outgoing_weights(setup):
     inspector, controller = setup
-    controller.select(Selection("neuron", 0, 0))
+    controller.select(NeuronRef(0, 0))
     assert inspector.current_page() == "neuron"
     assert inspector.incoming_table.rowCount() == 4
     assert inspector.incoming_table.item(0, 0).text() == "neuron 1"
@@ -217,7 +217,7 @@ def test_most_blamed_button_selects_the_largest_gradient(qtbot, setup):
     inspector, controller = setup
     qtbot.mouseClick(inspector._most_blamed_button, Qt.MouseButton.LeftButton)
     sel = controller.selection
-    assert sel is not None and sel.kind == "weight"
+    assert sel is not None and isinstance(sel, WeightRef)
     assert inspector.rank_label.text().startswith("#1 of ")
 
 
@@ -232,7 +232,7 @@ def test_theme_change_recolours_captions(setup):
 
 def test_escape_abandons_a_typed_weight(qtbot, setup):
     inspector, controller = setup
-    controller.select(Selection("weight", 0, 1, 0))
+    controller.select(WeightRef(0, 0, 1))
     qtbot.waitUntil(lambda: inspector.current_page() == "weight")
     before = float(controller.snapshot.weights[0][0, 1])
     generation = controller.generation
@@ -250,9 +250,9 @@ def test_escape_abandons_a_typed_weight(qtbot, setup):
 
 def test_huge_and_tiny_values_show_in_scientific_notation_and_parse_back(qtbot, setup):
     inspector, controller = setup
-    controller.select(Selection("weight", 0, 1, 0))
+    controller.select(WeightRef(0, 0, 1))
     qtbot.waitUntil(lambda: inspector.current_page() == "weight")
-    controller.edit_weight(0, 0, 1, -2.5e133)
+    controller.edit_weight(WeightRef(0, 0, 1), -2.5e133)
     wait_for_snapshot(qtbot, controller, lambda s: s.weights[0][0, 1] == -2.5e133)
     qtbot.waitUntil(lambda: inspector.value_spin.text() == "-2.5e+133")
     spin = inspector.value_spin

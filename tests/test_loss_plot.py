@@ -6,6 +6,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+
+from sandbox.session.naming import BiasRef, WeightRef
 from PySide6.QtCore import QPointF, Qt
 from qt_helpers import small_run, wait_for_snapshot
 
@@ -76,7 +78,7 @@ def test_an_edit_adds_a_marker_and_hover_shows_values(qtbot, make_controller, th
     plot = make_plot(qtbot, controller, themes)
     controller.step(60)
     snap = wait_for_snapshot(qtbot, controller, lambda s: s.step == 60)
-    controller.edit_weight(0, 0, 0, 0.5)
+    controller.edit_weight(WeightRef(0, 0, 0), 0.5)
     qtbot.waitUntil(lambda: len(plot.marker_steps()) == 1)
     assert plot.marker_steps()[0] == snap.step
     controller.step(60)
@@ -155,7 +157,7 @@ def test_new_run_clears_the_plot_and_theme_recolours(qtbot, make_controller, the
     plot = make_plot(qtbot, controller, themes)
     controller.step(40)
     wait_for_snapshot(qtbot, controller, lambda s: s.step == 40)
-    controller.edit_bias(0, 0, 1.0)
+    controller.edit_bias(BiasRef(0, 0), 1.0)
     qtbot.waitUntil(lambda: plot.series("batch")[0].size == 40 and len(plot.marker_steps()) == 1)
     first_run = controller.snapshot.run_id
 

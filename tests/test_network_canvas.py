@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QWidget
 from qt_helpers import small_run, wait_for_snapshot
 
-from sandbox._qt.controller import Selection
+from sandbox.session.naming import NeuronRef, WeightRef
 from sandbox._qt.network_canvas import MIN_NODE, NetworkCanvas, format_value
 from sandbox.resources import EXAMPLES, default_run
 from sandbox.session import DataSpec, NetworkSpec, TrainingRun
@@ -65,13 +65,13 @@ def test_clicks_select_neurons_and_connections_and_empty_space_clears(qtbot, mak
     canvas, controller = make_canvas()
     with qtbot.waitSignal(controller.selectionChanged):
         click(qtbot, canvas, canvas.node_center(1, 2))
-    assert controller.selection == Selection("neuron", 1, 2)
+    assert controller.selection == NeuronRef(1, 2)
 
     click(qtbot, canvas, canvas.connection_point(1, 3, 1))
-    assert controller.selection == Selection("weight", 1, 1, 3)  # W_1[3, 1]: j=1, i=3
+    assert controller.selection == WeightRef(1, 3, 1)  # W_1[3, 1]: j=1, i=3
 
     click(qtbot, canvas, canvas.node_center(0, 1))
-    assert controller.selection == Selection("neuron", 0, 1)
+    assert controller.selection == NeuronRef(0, 1)
 
     empty = QPoint(4, canvas.height() - 4)  # left of the input column, below everything
     click(qtbot, canvas, empty)
@@ -81,7 +81,7 @@ def test_clicks_select_neurons_and_connections_and_empty_space_clears(qtbot, mak
 def test_selection_from_elsewhere_is_drawn(qtbot, make_canvas):
     canvas, controller = make_canvas()
     before = canvas.image_for_export()
-    controller.select(Selection("weight", 0, 1, 0))
+    controller.select(WeightRef(0, 0, 1))
     assert canvas.image_for_export() != before
 
 
@@ -94,7 +94,7 @@ def test_hover_shows_live_weight_and_follows_an_edit_without_moving(qtbot, make_
     assert f"w: {format_value(snap.weights[0][1, 2])}" in text
     assert "∂J/∂w:" in text and "last Δw: none yet" in text
 
-    controller.edit_weight(0, 1, 2, 0.5)
+    controller.edit_weight(WeightRef(0, 1, 2), 0.5)
     wait_for_snapshot(qtbot, controller, lambda s: s.weights[0][1, 2] == 0.5)
     qtbot.waitUntil(lambda: f"w: {format_value(0.5)}" in canvas.hover_text())
 
@@ -172,7 +172,7 @@ def test_wide_network_keeps_nodes_legible_and_scrolls(qtbot, make_canvas):
             assert visible.contains(rect.toRect()), (layer, unit, rect, visible)
     # A click still selects after scrolling.
     click(qtbot, canvas, canvas.connection_point(8, 15, 0))
-    assert controller.selection == Selection("weight", 8, 0, 15)
+    assert controller.selection == WeightRef(8, 15, 0)
 
     small = canvas.node_rect(1, 0).width()
     canvas.resize(1200, 1000)
@@ -209,7 +209,7 @@ def test_csv_data_with_four_inputs_draws_plain_nodes(qtbot, make_canvas):
     hover(qtbot, canvas, canvas.node_center(0, 2))
     assert canvas.hover_text().startswith("c")
     click(qtbot, canvas, canvas.connection_point(0, 3, 0))
-    assert controller.selection == Selection("weight", 0, 0, 3)
+    assert controller.selection == WeightRef(0, 3, 0)
 
 
 def test_theme_switch_recolours(qtbot, make_canvas, themes):

@@ -1,40 +1,46 @@
-"""The GUI-side controller: owns the worker thread, forwards commands, filters snapshots.
+"""The GUI-side controller: owns the view state, sends typed commands, filters snapshots.
 
-Views take the controller in their ``__init__`` and subscribe to its signals (napari's
-model → view pattern); they send user actions back through its methods.  The controller is the
-only GUI object that talks to the worker.
+Views take the controller in their ``__init__``, subscribe to its signals and to its
+:class:`~sandbox.viewstate.ViewState` (napari's model → view pattern), and send user actions
+back through :meth:`SessionController.send` (or the small helpers below, which build the
+typed command).  The controller is the only GUI object that talks to the worker.
+
+The worker is a parameter: anything with the :class:`~sandbox._qt.worker.TrainingWorker`
+interface (``submit``, ``take``, ``acknowledge``, ``stop`` and its signals), so controller
+tests run with a fake worker and no thread.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from ..session import TrainingRun
+from ..session import commands as cmd
+from ..session.naming import BiasRef, Ref, WeightRef
 from ..session.snapshot import Snapshot
-from .worker import Command, TrainingWorker
+from ..viewstate import ViewMode, ViewState
+from .worker import TrainingWorker
 
 
-@dataclass(frozen=True)
-class Selection:
-    """What the inspector shows.
+class Worker(Protocol):
+    """What the controller needs of a worker (TrainingWorker, or a fake in tests)."""
 
-    ``kind`` is ``"weight"`` (``layer, i, j``: W_layer[i, j], from unit i of activation layer
-    ``layer`` to unit j of layer ``layer + 1``) or ``"neuron"`` (``layer`` counts activation
-    layers, 0 = input features; ``j`` is the unit).
-    """
-
-    kind: str
-    layer: int
-    j: int
-    i: int = -1
+    def submit(self, command: cmd.Command, generation: int = 0) -> None: ...
+    def take(self) -> Snapshot | None: ...
+    def acknowledge(self) -> None: ...
+    def stop(self, timeout_ms: int = 10_000) -> bool: ...
 
 
 class SessionController(QObject):
-    """Commands in, snapshots out.
+    """Commands in, snapshots out, and the view state.
+
+    Parameters
+    ----------
+    worker
+        The worker that owns the run, already started; or a :class:`TrainingRun`, for which a
+        threaded :class:`TrainingWorker` is made and started.
 
     Signals
     -------
@@ -43,41 +49,47 @@ class SessionController(QObject):
     snapshotTaken(Snapshot)
         Every snapshot taken from the worker, current or not (its history rows always count).
     selectionChanged(object)
-        The selected weight or neuron (a :class:`Selection`) or None.
+        The selected weight, bias or neuron (a typed ref) or None (mirrors the view state).
+    editApplied(object)
+        The worker applied an edit (an :class:`~sandbox.session.commands.EditEvent`).
+    resultReady(object, object)
+        A query's answer: (command, value).
     commandFailed(str, str), sessionLoaded(str), sessionSaved(str), workerCrashed(str)
         Forwarded from the worker.
+    saveFinished(str, bool, str)
+        A save ended: path, success, message.
     """
 
     snapshotChanged = Signal(object)
     snapshotTaken = Signal(object)
     selectionChanged = Signal(object)
+    editApplied = Signal(object)
+    resultReady = Signal(object, object)
     commandFailed = Signal(str, str)
     sessionLoaded = Signal(str)
     sessionSaved = Signal(str)
+    saveFinished = Signal(str, bool, str)
     workerCrashed = Signal(str)
 
-    def __init__(self, run: TrainingRun, parent: QObject | None = None, max_fps: float = 60.0) -> None:
+    def __init__(self, worker: Worker | TrainingRun, parent: QObject | None = None, max_fps: float = 60.0) -> None:
         super().__init__(parent)
+        if isinstance(worker, TrainingRun):
+            worker = TrainingWorker(worker, max_fps=max_fps)
+            worker.start()
+        self._worker = worker
         self._generation = 0
         self._snapshot: Snapshot | None = None
-        self._selection: Selection | None = None
-        # The worker has no parent: an object with a parent cannot move to another thread.
-        self._thread = QThread()
-        self._thread.setObjectName("training-worker")
-        self._worker = TrainingWorker(run, max_fps=max_fps)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        # Direct: the GUI thread may be blocked in wait() when the worker finishes.
-        self._worker.finished.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
-        self._worker.snapshotReady.connect(self._on_worker_snapshot_ready)
-        self._worker.commandFailed.connect(self.commandFailed)
-        self._worker.sessionLoaded.connect(self.sessionLoaded)
-        self._worker.sessionSaved.connect(self.sessionSaved)
-        self._worker.crashed.connect(self.workerCrashed)
+        self.view_state = ViewState()
+        self.view_state.events.selection.connect(self._on_view_state_selection)
+        worker.snapshotReady.connect(self._on_worker_snapshot_ready)
+        worker.commandFailed.connect(self.commandFailed)
+        worker.editApplied.connect(self.editApplied)
+        worker.resultReady.connect(self.resultReady)
+        worker.sessionLoaded.connect(self.sessionLoaded)
+        worker.sessionSaved.connect(self.sessionSaved)
+        worker.saveFinished.connect(self.saveFinished)
+        worker.crashed.connect(self.workerCrashed)
         self._running = True
-        self._frame_cpu: float | None = None
-        self._frame_cost = 0.005
-        self._thread.start()
 
     # ------------------------------------------------------------------------- state
 
@@ -91,96 +103,102 @@ class SessionController(QObject):
         return self._generation
 
     @property
-    def selection(self) -> Selection | None:
-        return self._selection
+    def selection(self) -> Ref | None:
+        return self.view_state.selection
 
-    def select(self, selection: Selection | None) -> None:
-        if selection != self._selection:
-            self._selection = selection
-            self.selectionChanged.emit(selection)
+    def select(self, selection: Ref | None) -> None:
+        """Select a weight, bias or neuron (or nothing)."""
+        self.view_state.selection = selection
+
+    def _on_view_state_selection(self, new: Ref | None, old: Ref | None = None) -> None:
+        self.selectionChanged.emit(new)
 
     @Slot()
     def _on_worker_snapshot_ready(self) -> None:
         snap = self._worker.take()
         if snap is None:
             return
-        self._measure_frame_cost()
-        self.snapshotTaken.emit(snap)
-        if snap.generation < self._generation:
-            return  # made before our latest command: it would undo that command on screen
-        if self._snapshot is not None and snap.run_id != self._snapshot.run_id:
-            self.select(None)
-        self._snapshot = snap
-        self.snapshotChanged.emit(snap)
-
-    def _measure_frame_cost(self) -> None:
-        """Tell the worker how much GUI-thread CPU a frame costs (handlers, painting, the rest),
-        measured between consecutive snapshots, so it can pace snapshots to leave training
-        most of the shared interpreter."""
-        now = time.thread_time()
-        if self._frame_cpu is not None:
-            self._frame_cost += 0.3 * (min(now - self._frame_cpu, 0.2) - self._frame_cost)
-            self._worker.report_frame_cost(self._frame_cost)
-        self._frame_cpu = now
+        try:
+            self.snapshotTaken.emit(snap)
+            if snap.generation < self._generation:
+                return  # made before our latest command: it would undo that command on screen
+            if self._snapshot is not None and snap.run_id != self._snapshot.run_id:
+                self.view_state.clear_run_references()
+            self._snapshot = snap
+            self.snapshotChanged.emit(snap)
+        finally:
+            # Acknowledge once the event loop has also handled the paints this frame posted.
+            QTimer.singleShot(0, self._worker.acknowledge)
 
     # ---------------------------------------------------------------------- commands
 
-    def _send(self, kind: str, changes_state: bool = True, **args: Any) -> None:
-        if changes_state:
+    def send(self, command: cmd.Command) -> None:
+        """Send a typed command to the worker; commands that change what the views show bump
+        the generation, so older snapshots are dropped."""
+        if command.changes_view:
             self._generation += 1
-        self._worker.submit(Command(kind, args, self._generation))
+        self._worker.submit(command, self._generation)
 
     def play(self) -> None:
-        self._send("play", changes_state=False)
+        self.send(cmd.Play())
 
     def pause(self) -> None:
-        self._send("pause", changes_state=False)
+        self.send(cmd.Pause())
 
     def toggle_play(self) -> None:
-        self._send("toggle", changes_state=False)
+        self.send(cmd.TogglePlay())
 
     def set_speed(self, steps_per_second: float | None) -> None:
-        self._send("set_speed", changes_state=False, steps_per_second=steps_per_second)
+        self.send(cmd.SetSpeed(steps_per_second))
 
     def step(self, count: int = 1) -> None:
-        self._send("step", count=count)
+        self.send(cmd.Step(count))
 
     def step_epoch(self) -> None:
-        self._send("step_epoch")
+        self.send(cmd.StepEpoch())
 
     def step_phase(self) -> None:
-        self._send("step_phase")
+        self.send(cmd.StepPhase())
 
     def reset(self) -> None:
-        self._send("reset")
+        self.send(cmd.Reset())
 
     def new_seed(self, seed: int | None = None) -> None:
-        self._send("new_seed", seed=seed)
+        self.send(cmd.NewSeed(seed))
 
-    def edit_weight(self, layer: int, i: int, j: int, value: float) -> None:
-        self._send("edit_weight", layer=layer, i=i, j=j, value=float(value))
+    def edit_weight(self, ref: WeightRef, value: float) -> None:
+        self.send(cmd.EditWeight(ref, float(value)))
 
-    def edit_bias(self, layer: int, j: int, value: float) -> None:
-        self._send("edit_bias", layer=layer, j=j, value=float(value))
+    def edit_bias(self, ref: BiasRef, value: float) -> None:
+        self.send(cmd.EditBias(ref, float(value)))
 
     def set_hyperparameters(self, **changes: Any) -> None:
-        self._send("set_hyper", **changes)
+        self.send(cmd.SetHyperparameters.of(**changes))
 
     def reconfigure(self, **changes: Any) -> None:
         """New data (``data=DataSpec|Dataset``), ``features=`` or ``network=NetworkSpec``."""
-        self._send("reconfigure", **changes)
+        if changes.get("features") is not None:
+            changes["features"] = tuple(changes["features"])
+        self.send(cmd.Reconfigure(**changes))
 
     def new_session(self, run: TrainingRun) -> None:
-        self._send("new_session", run=run)
+        self.send(cmd.NewSession(run))
 
     def load(self, path: str) -> None:
-        self._send("load", path=str(path))
+        self.send(cmd.Load(str(path)))
 
     def save(self, path: str) -> None:
-        self._send("save", changes_state=False, path=str(path))
+        self.send(cmd.Save(str(path)))
 
     def set_description(self, text: str) -> None:
-        self._send("set_description", text=text)
+        self.send(cmd.SetDescription(text))
+
+    def evaluate_loss(self, ref: WeightRef | BiasRef, value: float, request: int = 0) -> None:
+        """Ask for J with one parameter set to ``value``; the answer comes as ``resultReady``."""
+        self.send(cmd.EvaluateLoss(ref, float(value), request))
+
+    def set_view_mode(self, mode: ViewMode | str) -> None:
+        self.view_state.view_mode = ViewMode(mode)
 
     # ---------------------------------------------------------------------- shutdown
 
@@ -189,6 +207,4 @@ class SessionController(QObject):
         if not self._running:
             return True
         self._running = False
-        self._worker.submit(Command("quit"))
-        ended = self._thread.wait(timeout_ms)
-        return bool(ended)
+        return self._worker.stop(timeout_ms)

@@ -130,12 +130,12 @@ def _redraw_times(window, repeats: int) -> list[float]:
 
 def _edit_refresh_times(window, repeats: int) -> list[float]:
     """Type a weight into the inspector; time until it shows the recomputed gradient."""
-    from .controller import Selection
+    from ..session.naming import WeightRef
     from .screenshot import settle, wait_until
 
     controller = window.controller
     inspector = window.inspector
-    controller.select(Selection("weight", 0, 0, 0))
+    controller.select(WeightRef(0, 0, 0))
     settle(50)
     times = []
     base = float(controller.snapshot.weights[0][0, 0])

@@ -41,7 +41,8 @@ from PySide6.QtWidgets import (
 from superqt.utils import QSignalThrottler
 
 from ..session.snapshot import Snapshot
-from .controller import Selection, SessionController
+from ..session.naming import BiasRef, NeuronRef, Ref, WeightRef
+from .controller import SessionController
 from .names import layer_name, short_unit_name, unit_name, weight_name
 from .theme import Theme, ThemeManager
 
@@ -333,10 +334,10 @@ class Inspector(QWidget):
         super().__init__(parent)
         self._controller = controller
         self._themes = themes
-        self._selection: Selection | None = controller.selection
+        self._selection: Ref | None = controller.selection
         self._muted: list[QLabel] = []
         self._separators: list[QFrame] = []
-        self._table_rows: list[Selection] = []
+        self._table_rows: list[Ref] = []
         self._dirty = True  # a snapshot arrived while hidden
 
         self._stack = QStackedWidget()
@@ -638,7 +639,7 @@ class Inspector(QWidget):
 
     # ------------------------------------------------------------------------ signals
 
-    def _on_controller_selection_changed(self, selection: Selection | None) -> None:
+    def _on_controller_selection_changed(self, selection: Ref | None) -> None:
         self._weight_editor.cancel()
         self._bias_editor.cancel()
         self._selection = selection
@@ -667,13 +668,13 @@ class Inspector(QWidget):
 
     def _on_weight_editor_value_edited(self, value: float) -> None:
         sel = self._selection
-        if sel is not None and sel.kind == "weight":
-            self._controller.edit_weight(sel.layer, sel.i, sel.j, value)
+        if sel is not None and isinstance(sel, WeightRef):
+            self._controller.edit_weight(sel, value)
 
     def _on_bias_editor_value_edited(self, value: float) -> None:
         sel = self._selection
-        if sel is not None and sel.kind == "neuron" and sel.layer >= 1:
-            self._controller.edit_bias(sel.layer - 1, sel.j, value)
+        if sel is not None and isinstance(sel, NeuronRef) and sel.layer >= 1:
+            self._controller.edit_bias(BiasRef(sel.layer - 1, sel.j), value)
 
     def _on_incoming_table_cell_clicked(self, row: int, _column: int) -> None:
         if 0 <= row < len(self._table_rows):
@@ -685,7 +686,7 @@ class Inspector(QWidget):
             return
         best = max(range(len(snap.grad_weights)), key=lambda l: float(np.abs(snap.grad_weights[l]).max()))
         i, j = np.unravel_index(int(np.argmax(np.abs(snap.grad_weights[best]))), snap.grad_weights[best].shape)
-        self._controller.select(Selection("weight", best, int(j), int(i)))
+        self._controller.select(WeightRef(best, int(i), int(j)))
 
     # ------------------------------------------------------------------------ refresh
 
@@ -700,7 +701,7 @@ class Inspector(QWidget):
             self._show_page("none")
             self._most_blamed_button.setEnabled(snap is not None and bool(snap.grad_weights))
             return
-        if sel.kind == "weight":
+        if isinstance(sel, WeightRef):
             self._show_page("weight")
             if snap is not None:
                 self._refresh_weight(snap, sel, force)
@@ -710,14 +711,14 @@ class Inspector(QWidget):
                 self._refresh_neuron(snap, sel, force)
 
     @staticmethod
-    def _valid(snap: Snapshot | None, sel: Selection) -> bool:
+    def _valid(snap: Snapshot | None, sel: Ref) -> bool:
         """Whether ``sel`` names a parameter of this snapshot's network (None: not known yet)."""
         if snap is None:
-            return sel.kind in ("weight", "neuron")
+            return isinstance(sel, (WeightRef, NeuronRef))
         sizes = snap.layer_sizes
-        if sel.kind == "weight":
+        if isinstance(sel, WeightRef):
             return 0 <= sel.layer < len(sizes) - 1 and 0 <= sel.i < sizes[sel.layer] and 0 <= sel.j < sizes[sel.layer + 1]
-        if sel.kind == "neuron":
+        if isinstance(sel, NeuronRef):
             return 0 <= sel.layer < len(sizes) and 0 <= sel.j < sizes[sel.layer]
         return False
 
@@ -731,7 +732,7 @@ class Inspector(QWidget):
         larger = sum(int(np.count_nonzero(np.abs(g) > magnitude)) for g in snap.grad_weights)
         return larger + 1, sum(g.size for g in snap.grad_weights)
 
-    def _refresh_weight(self, snap: Snapshot, sel: Selection, force: bool) -> None:
+    def _refresh_weight(self, snap: Snapshot, sel: Ref, force: bool) -> None:
         layer, i, j = sel.layer, sel.i, sel.j
         w = float(snap.weights[layer][i, j])
         grad = float(snap.grad_weights[layer][i, j])
@@ -783,7 +784,7 @@ class Inspector(QWidget):
             text += f" (The next mini-batch or the optimizer's memory disagrees: the next step will {way} it.)"
         return text
 
-    def _refresh_neuron(self, snap: Snapshot, sel: Selection, force: bool) -> None:
+    def _refresh_neuron(self, snap: Snapshot, sel: Ref, force: bool) -> None:
         layer, j = sel.layer, sel.j
         neurons = snap.neurons
         mean_a = float(neurons.mean_activation[layer][j])
@@ -804,7 +805,7 @@ class Inspector(QWidget):
             self._stat_values[0].setText(snap.feature_labels[j])
             self._stat_values[1].setText(format_number(mean_a))
             self._stat_values[2].setText("")
-            rows = [Selection("weight", 0, k, j) for k in range(snap.layer_sizes[1])]
+            rows = [WeightRef(0, j, k) for k in range(snap.layer_sizes[1])]
             self._fill_table(snap, rows, lambda s: short_unit_name(snap, 1, s.j), force)
             return
 
@@ -838,10 +839,10 @@ class Inspector(QWidget):
         else:
             reading = "The loss is flat in b right now."
         self._neuron_reading.setText(reading)
-        rows = [Selection("weight", layer - 1, j, i) for i in range(snap.layer_sizes[layer - 1])]
+        rows = [WeightRef(layer - 1, i, j) for i in range(snap.layer_sizes[layer - 1])]
         self._fill_table(snap, rows, lambda s: short_unit_name(snap, layer - 1, s.i), force)
 
-    def _fill_table(self, snap: Snapshot, rows: list[Selection], name_of, force: bool) -> None:
+    def _fill_table(self, snap: Snapshot, rows: list[Ref], name_of, force: bool) -> None:
         """Rows of (name, w, ∂J/∂w); items are reused and only changed texts are set."""
         table = self.incoming_table
         mono = _mono_font()

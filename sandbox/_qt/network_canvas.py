@@ -56,7 +56,8 @@ from shiboken6 import wrapInstance
 from superqt import QElidingLabel
 
 from ..session.snapshot import Snapshot
-from .controller import Selection, SessionController
+from ..session.naming import NeuronRef, Ref, WeightRef
+from .controller import SessionController
 from .names import unit_name, weight_name
 from .theme import Theme, ThemeManager, diverging_lut
 
@@ -532,7 +533,7 @@ class NetworkCanvas(QWidget):
         self._redraw()
         self.frame_ms = 1e3 * (time.perf_counter() - start)
 
-    def _on_controller_selection_changed(self, selection: Selection | None) -> None:
+    def _on_controller_selection_changed(self, selection: Ref | None) -> None:
         self._item.update()
 
     def _on_themes_theme_changed(self, theme: Theme) -> None:
@@ -564,10 +565,10 @@ class NetworkCanvas(QWidget):
         if target is None:
             self._controller.select(None)
         elif target[0] == "neuron":
-            self._controller.select(Selection("neuron", target[1], target[2]))
+            self._controller.select(NeuronRef(target[1], target[2]))
         else:
             _, layer, i, j = target
-            self._controller.select(Selection("weight", layer, j, i))
+            self._controller.select(WeightRef(layer, i, j))
 
     # ------------------------------------------------------------------------ theme
 
@@ -1080,7 +1081,7 @@ class NetworkCanvas(QWidget):
         """The selected connection (outlined in the selection colour) and the hovered one."""
         marks = []
         sel = self._controller.selection
-        if sel is not None and sel.kind == "weight":
+        if sel is not None and isinstance(sel, WeightRef):
             c = self._connection_index_or_none(sel.layer, sel.i, sel.j)
             if c is not None:
                 marks.append((c, theme.qcolor("selection"), 4.0))
@@ -1141,7 +1142,7 @@ class NetworkCanvas(QWidget):
                 p.setPen(QPen(QColor(theme.text), 1.5))
                 p.drawRect(lay.node_rect(k).adjusted(-1, -1, 1, 1))
         sel = self._controller.selection
-        if sel is not None and sel.kind == "neuron":
+        if sel is not None and isinstance(sel, NeuronRef):
             k = self._node_index_or_none(sel.layer, sel.j)
             if k is not None:
                 p.setPen(QPen(QColor(theme.selection), 3.0))

@@ -49,7 +49,7 @@ def take_screenshot(
     """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from .app import make_application
-    from .controller import Selection
+    from ..session.naming import WeightRef
     from .main_window import MainWindow
     from .theme import ThemeManager
 
@@ -69,7 +69,7 @@ def take_screenshot(
     if grads:
         layer = int(np.argmax([np.abs(g).max() for g in grads]))
         i, j = np.unravel_index(int(np.abs(grads[layer]).argmax()), grads[layer].shape)
-        controller.select(Selection("weight", layer, int(j), int(i)))
+        controller.select(WeightRef(layer, int(i), int(j)))
     settle(300)
     image = window.grab().toImage()
     window.skip_unsaved_prompt = True

@@ -1,13 +1,23 @@
 """The training worker: owns the run, trains in its own thread, publishes snapshots.
 
-The GUI thread never trains.  It puts :class:`Command` objects on a queue; the worker applies
-them between two steps (so an edit is never lost and pause takes effect within one step), and
-publishes an immutable :class:`~sandbox.session.snapshot.Snapshot` at most ``max_fps`` times a
-second.  Only one snapshot waits at a time: if the GUI has not taken the last one, the worker
-replaces it rather than queueing more, so a slow frame never builds a backlog.
+The GUI thread never trains.  It puts typed commands (:mod:`sandbox.session.commands`) on a
+queue; the worker applies them between two steps (so an edit is never lost and pause takes
+effect within one step), and publishes an immutable
+:class:`~sandbox.session.snapshot.Snapshot`.  Only one snapshot waits at a time: if the GUI has
+not taken the last one, the worker replaces it rather than queueing more.
 
-Everything here runs in the worker thread except :meth:`TrainingWorker.submit` and
-:meth:`TrainingWorker.take`, which the GUI calls and which only touch the queue and the
+Pacing rests on the GUI's acknowledgement, not on estimates: after publishing a snapshot the
+worker publishes no other until the GUI calls :meth:`TrainingWorker.acknowledge` (it has drawn
+it) or :data:`ACK_TIMEOUT` passes.  While the GUI draws, the worker leaves the interpreter to it
+(both threads share one GIL, and drawing uncontended is far cheaper than interleaved), and it
+spaces snapshots so that drawing, as measured from publish to acknowledgement, takes at most
+~12 % of the time, never fewer than 10 snapshots a second.
+
+After an unexpected exception the worker reports it once (``crashed``), pauses, and stays idle
+until the next command: a failing snapshot is not rebuilt in a loop.
+
+Everything here runs in the worker thread except :meth:`submit`, :meth:`take` and
+:meth:`acknowledge`, which the GUI calls and which only touch the queue, an event and the
 lock-protected snapshot slot.
 """
 
@@ -18,35 +28,17 @@ import queue
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from ..session import TrainingRun
-from ..session.config import DataSpec, NetworkSpec
-from ..session.datasets import Dataset
+from ..session import commands as cmd
 from ..session.session_file import SessionFileError, load, save
 from ..session.snapshot import HistoryCursor, Snapshot, make_snapshot
 
-
-@dataclass(frozen=True)
-class Command:
-    """One request from the GUI.
-
-    ``kind`` names the action; ``args`` holds its parameters; ``generation`` is the GUI's
-    generation counter after issuing it (commands that change what the GUI shows bump it).
-    """
-
-    kind: str
-    args: dict[str, Any] = field(default_factory=dict)
-    generation: int = 0
-
-
-#: Commands that change the run's state (and so mark the session as modified).
-_MODIFYING = {"step", "step_epoch", "step_phase", "edit_weight", "edit_bias", "set_hyper",
-              "reset", "new_seed", "reconfigure", "set_description"}
+#: Seconds the worker waits for the GUI to acknowledge a snapshot before publishing again.
+ACK_TIMEOUT = 0.25
 
 
 class TrainingWorker(QObject):
@@ -58,30 +50,39 @@ class TrainingWorker(QObject):
         A new snapshot waits in the slot; call :meth:`take`.
     commandFailed(str, str)
         A command was refused (title, message); the run is unchanged.
+    editApplied(object)
+        An edit was applied; the :class:`~sandbox.session.commands.EditEvent`.
+    resultReady(object, object)
+        A query's answer: (command, value).
     sessionLoaded(str), sessionSaved(str)
         A load or save finished (path).
+    saveFinished(str, bool, str)
+        A save ended: path, success, error message ("" on success).
     crashed(str)
-        An unexpected exception in the worker (traceback).  Training pauses; the worker lives on.
+        An unexpected exception in the worker (traceback).  Training pauses; the worker then
+        waits for the next command.
     finished
         The loop has ended (after a quit command).
     """
 
     snapshotReady = Signal()
     commandFailed = Signal(str, str)
+    editApplied = Signal(object)
+    resultReady = Signal(object, object)
     sessionLoaded = Signal(str)
     sessionSaved = Signal(str)
+    saveFinished = Signal(str, bool, str)
     crashed = Signal(str)
     finished = Signal()
 
-    #: Heatmap grid points per axis: coarser while playing (built up to 60 times a second),
-    #: finer when paused or stepping.
+    #: Heatmap grid points per axis: coarser while playing, finer when paused or stepping.
     GRID_PLAYING = 64
     GRID_STILL = 100
 
     def __init__(self, run: TrainingRun, max_fps: float = 60.0) -> None:
         super().__init__()
         self._run = run
-        self._queue: queue.Queue[Command] = queue.Queue()
+        self._queue: queue.Queue[cmd.Command] = queue.Queue()
         self._lock = threading.Lock()
         self._slot: Snapshot | None = None
         self._cursor = HistoryCursor()
@@ -94,22 +95,20 @@ class TrainingWorker(QObject):
         self._needs_snapshot = True
         self._last_publish = 0.0
         self._rate = _RateMeter()
-        # Sharing the interpreter with the GUI thread (see _frame_interval and _yield_until).
-        self._gui_frame_cost = 0.005  # GUI-thread CPU seconds per frame, reported by the GUI
+        self._acked = threading.Event()
+        self._acked.set()
+        self._draw_seconds = 0.005  # publish → acknowledgement, smoothed
         self._snapshot_cost = 0.002  # seconds this thread spends building one snapshot
-        self._yield_until = 0.0
         self._command_waiting = False
+        self._thread: QThread | None = None
 
     # ---------------------------------------------------------------- called from the GUI
 
-    def submit(self, command: Command) -> None:
-        """Queue a command (any thread)."""
-        self._queue.put(command)
+    def submit(self, command: cmd.Command, generation: int = 0) -> None:
+        """Queue a command with the GUI's generation after issuing it (any thread)."""
+        self._queue.put((command, generation))
         self._command_waiting = True
-
-    def report_frame_cost(self, seconds: float) -> None:
-        """The GUI thread's CPU time per frame (any thread; a float store is atomic)."""
-        self._gui_frame_cost = min(max(seconds, 0.0), 0.2)
+        self._acked.set()  # a command must never wait behind an acknowledgement
 
     def take(self) -> Snapshot | None:
         """The newest snapshot, or None; the next snapshot's history starts after it."""
@@ -119,45 +118,81 @@ class TrainingWorker(QObject):
                 self._cursor = self._cursor.after(snap)
             return snap
 
+    def acknowledge(self) -> None:
+        """The GUI has drawn the last snapshot it took (any thread)."""
+        self._acked.set()
+
+    # ---------------------------------------------------------- thread start and shutdown
+
+    def start(self) -> None:
+        """Run the loop in a new QThread (the worker has no parent, so it can move there)."""
+        thread = QThread()
+        thread.setObjectName("training-worker")
+        self.moveToThread(thread)
+        thread.started.connect(self.run)
+        # Direct: the GUI thread may be blocked in wait() when the worker finishes.
+        self.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        self._thread = thread
+        thread.start()
+
+    def thread_running(self) -> bool:
+        """True while the worker's thread runs (False before ``start`` and after ``stop``)."""
+        return self._thread is not None and self._thread.isRunning()
+
+    def stop(self, timeout_ms: int = 10_000) -> bool:
+        """Ask the loop to end and wait for its thread; True if it ended in time."""
+        self.submit(cmd.Quit())
+        if self._thread is None:
+            return True
+        return bool(self._thread.wait(timeout_ms))
+
     # ------------------------------------------------------------------- the worker loop
 
     @Slot()
     def run(self) -> None:
-        """The loop: apply commands, train, publish.  Returns after a ``quit`` command."""
+        """The loop: apply commands, train, publish.  Returns after a ``Quit`` command."""
         np.seterr(all="ignore")  # overflow is handled by the run's non-finite guard
         while True:
             try:
-                for command in self._next_commands():
-                    if command.kind == "quit":
+                for command, generation in self._next_commands():
+                    if isinstance(command, cmd.Quit):
                         self.finished.emit()
                         return
-                    self._apply(command)
+                    self._apply(command, generation)
                 if self._playing:
                     self._train_slice()
                 self._maybe_publish()
             except Exception:  # noqa: BLE001 - a bug must not kill training or the app
+                # Report once, then wait for the next command: rebuilding a failing snapshot
+                # at once would fail again, thousands of times a second.
                 self._playing = False
-                self._needs_snapshot = True
+                self._needs_snapshot = False
                 self.crashed.emit(traceback.format_exc())
 
-    def _next_commands(self) -> list[Command]:
+    def _next_commands(self) -> list[tuple[cmd.Command, int]]:
         """Every queued command; waits when there is nothing else to do."""
-        commands: list[Command] = []
+        commands: list[tuple[cmd.Command, int]] = []
         if not self._playing and not self._needs_snapshot:
             commands.append(self._queue.get())  # idle: sleep until the GUI asks for something
         elif self._playing:
-            # Leave the interpreter to the GUI while it draws the snapshot just published (the
-            # two threads share one GIL: drawing uncontended is far cheaper than interleaved),
+            # Leave the interpreter to the GUI until it has drawn the snapshot just published,
             # and wait for the next paced step at slow speeds.  Commands cut either wait short.
-            now = time.perf_counter()
-            wait = self._yield_until - now
+            if not self._acked.is_set():
+                waited_from = time.perf_counter()
+                self._acked.wait(max(0.0, self._last_publish + ACK_TIMEOUT - waited_from))
+                if self._acked.is_set():
+                    drawn = time.perf_counter() - self._last_publish
+                    self._draw_seconds += 0.3 * (min(drawn, ACK_TIMEOUT) - self._draw_seconds)
+                else:
+                    self._acked.set()  # the GUI is busy elsewhere: carry on, count it as slow
+                    self._draw_seconds += 0.3 * (ACK_TIMEOUT - self._draw_seconds)
             if self._speed is not None:
-                wait = max(wait, min(self._rate.next_step_at - now, self._min_interval))
-            if wait > 0:
-                try:
-                    commands.append(self._queue.get(timeout=wait))
-                except queue.Empty:
-                    pass
+                wait = min(self._rate.next_step_at - time.perf_counter(), self._min_interval)
+                if wait > 0:
+                    try:
+                        commands.append(self._queue.get(timeout=wait))
+                    except queue.Empty:
+                        pass
         self._command_waiting = False  # cleared before draining: a later submit sets it again
         while True:
             try:
@@ -218,128 +253,73 @@ class TrainingWorker(QObject):
             self._slot = snap
         done = time.perf_counter()
         self._snapshot_cost += 0.2 * ((done - now) - self._snapshot_cost)
-        self._last_publish = now
+        self._last_publish = done
         self._needs_snapshot = False
-        if self._playing:
-            self._yield_until = done + min(0.05, 1.25 * self._gui_frame_cost)
         if not waiting:
+            self._acked.clear()
             self.snapshotReady.emit()
 
     def _frame_interval(self) -> float:
         """Seconds between snapshots while playing: at most ``max_fps`` a second, and rarer
-        when drawing them would take the GUI more than 12 % of the time or building them this
-        thread more than 6 % (so training keeps most of the interpreter), but never fewer
-        than 10 a second (so the window always looks live)."""
-        return min(0.1, max(self._min_interval, self._gui_frame_cost / 0.12, self._snapshot_cost / 0.06))
+        when drawing them (publish → acknowledgement) would take more than 12 % of the time or
+        building them this thread more than 6 %, but never fewer than 10 a second."""
+        return min(0.1, max(self._min_interval, self._draw_seconds / 0.12, self._snapshot_cost / 0.06))
 
     # ------------------------------------------------------------------------- commands
 
-    def _apply(self, command: Command) -> None:
-        self._generation = max(self._generation, command.generation)
+    def _apply(self, command: cmd.Command, generation: int) -> None:
+        self._generation = max(self._generation, generation)
         self._needs_snapshot = True
-        handler = getattr(self, f"_cmd_{command.kind}", None)
-        if handler is None:
-            raise ValueError(f"unknown worker command {command.kind!r}")
         try:
-            handler(**command.args)
+            self._dispatch(command)
         except (ValueError, SessionFileError) as exc:
-            self.commandFailed.emit(_TITLES.get(command.kind, "Not applied"), str(exc))
+            if isinstance(command, cmd.Save):
+                self.saveFinished.emit(command.path, False, str(exc))
+            self.commandFailed.emit(command.failure_title, str(exc))
             return
-        if command.kind in _MODIFYING:
+        if command.modifies:
             self._modified = True
 
-    def _cmd_play(self) -> None:
-        if self._run.divergence is not None:
-            self._run.divergence = None  # the user chose to carry on from the last finite state
-        self._playing = True
-        self._rate.reset()
-
-    def _cmd_pause(self) -> None:
-        self._playing = False
-
-    def _cmd_toggle(self) -> None:
-        self._cmd_pause() if self._playing else self._cmd_play()
-
-    def _cmd_set_speed(self, steps_per_second: float | None) -> None:
-        self._speed = None if steps_per_second is None or not math.isfinite(steps_per_second) else float(steps_per_second)
-        self._rate.reset()
-
-    def _cmd_step(self, count: int = 1) -> None:
-        self._playing = False
-        self._run.divergence = None
-        self._run.train(count)
-
-    def _cmd_step_epoch(self) -> None:
-        self._playing = False
-        self._run.divergence = None
-        self._run.step_epoch()
-
-    def _cmd_step_phase(self) -> None:
-        self._playing = False
+    def _dispatch(self, command: cmd.Command) -> None:
         run = self._run
-        run.divergence = None
-        {"idle": run.forward, "forward": run.backward, "backward": run.update}[run.phase]()
-
-    def _cmd_edit_weight(self, layer: int, i: int, j: int, value: float) -> None:
-        self._run.set_weight(layer, i, j, value)
-
-    def _cmd_edit_bias(self, layer: int, j: int, value: float) -> None:
-        self._run.set_bias(layer, j, value)
-
-    def _cmd_set_hyper(self, **changes: Any) -> None:
-        self._run.set_hyperparameters(**changes)
-
-    def _cmd_reset(self) -> None:
-        self._playing = False
-        self._run.reset()
-
-    def _cmd_new_seed(self, seed: int | None = None) -> None:
-        self._playing = False
-        self._run.new_seed(seed)
-
-    def _cmd_set_description(self, text: str) -> None:
-        self._run.description = text
-
-    def _cmd_reconfigure(
-        self,
-        data: DataSpec | Dataset | None = None,
-        features: tuple[str, ...] | None = None,
-        network: NetworkSpec | None = None,
-    ) -> None:
-        """A new network on new data, features or architecture; keeps hyperparameters."""
-        old = self._run
-        if data is None:
-            dataset, spec = old.dataset, old.data_spec
-            new = TrainingRun(dataset, spec, features or old.features, network or old.network_spec,
-                              old.hyper, old.seed)
+        if isinstance(command, cmd.Play):
+            run.divergence = None  # the user chose to carry on from the last finite state
+            self._playing = True
+            self._rate.reset()
+        elif isinstance(command, cmd.Pause):
+            self._playing = False
+        elif isinstance(command, cmd.TogglePlay):
+            self._dispatch(cmd.Pause() if self._playing else cmd.Play())
+        elif isinstance(command, cmd.SetSpeed):
+            speed = command.steps_per_second
+            self._speed = None if speed is None or not math.isfinite(speed) else float(speed)
+            self._rate.reset()
+        elif isinstance(command, cmd.NewSession):
+            self._replace(command.run)
+            self._modified = False
+        elif isinstance(command, cmd.Load):
+            self._replace(load(command.path))
+            self._modified = False
+            self.sessionLoaded.emit(command.path)
+        elif isinstance(command, cmd.Save):
+            save(run, command.path)
+            self._modified = False
+            self.saveFinished.emit(command.path, True, "")
+            self.sessionSaved.emit(command.path)
         else:
-            new = TrainingRun.create(data, features=None, network=network or old.network_spec,
-                                     hyper=old.hyper, seed=old.seed)
-            keep = features or old.features
-            if new.dataset.input_names == old.dataset.input_names and keep != new.features:
-                new = TrainingRun(new.dataset, new.data_spec, keep, new.network_spec, old.hyper, old.seed)
-        # An example's description is about its data; on new data it would mislead.
-        if data is None:
-            new.description = old.description
-        elif isinstance(data, Dataset):
-            new.description = f"Imported from {data.name}."
-        new.evaluate_each_epoch = old.evaluate_each_epoch
-        self._replace(new)
-
-    def _cmd_new_session(self, run: TrainingRun) -> None:
-        self._replace(run)
-        self._modified = False
-
-    def _cmd_load(self, path: str) -> None:
-        run = load(path)
-        self._replace(run)
-        self._modified = False
-        self.sessionLoaded.emit(path)
-
-    def _cmd_save(self, path: str) -> None:
-        save(self._run, path)
-        self._modified = False
-        self.sessionSaved.emit(path)
+            if isinstance(command, (cmd.Step, cmd.StepEpoch, cmd.StepPhase)):
+                self._playing = False
+                run.divergence = None
+            elif isinstance(command, (cmd.Reset, cmd.NewSeed)):
+                self._playing = False
+            outcome = cmd.apply(run, command)
+            if outcome.run is not run:
+                self._replace(outcome.run)
+            if outcome.event is not None:
+                self.editApplied.emit(outcome.event)
+            if isinstance(command, cmd.EvaluateLoss):
+                self._needs_snapshot = False  # a query changes nothing on screen
+                self.resultReady.emit(command, outcome.result)
 
     def _replace(self, run: TrainingRun) -> None:
         self._playing = False
@@ -348,16 +328,6 @@ class TrainingWorker(QObject):
         with self._lock:
             self._cursor = HistoryCursor()
             self._slot = None
-
-
-_TITLES = {
-    "load": "Could not open the session",
-    "save": "Could not save the session",
-    "reconfigure": "Could not apply the change",
-    "set_hyper": "Could not change the setting",
-    "edit_weight": "Could not set the weight",
-    "edit_bias": "Could not set the bias",
-}
 
 
 class _RateMeter:

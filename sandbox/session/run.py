@@ -30,7 +30,9 @@ from .config import CSV_SOURCE, DataSpec, Hyperparameters, NetworkSpec
 from .datasets import Dataset, generate
 from .features import check_features, default_features, feature_labels, feature_matrix
 from .grid import data_extent, grid_inputs
+from .commands import HyperparametersChanged, ParameterEdited
 from .history import History
+from .naming import BiasRef, WeightRef
 
 Array = np.ndarray
 
@@ -247,7 +249,7 @@ class TrainingRun:
         self.cursor = 0
         self.permutation = self.shuffle_rng.permutation(self.n_train)
         self.history = History.empty(len(self.weights))
-        self._last_edit: tuple | None = None  # (target, step, value before the edit burst)
+        self._last_edit: ParameterEdited | None = None  # the edit burst a slider drag is in
         #: The update Δp the last applied step added to ``flat``.
         self.last_update: Array | None = None
         self.divergence: Divergence | None = None
@@ -421,33 +423,38 @@ class TrainingRun:
 
     # ------------------------------------------------------------------------------- editing
 
-    def set_weight(self, layer: int, i: int, j: int, value: float) -> None:
-        """Set W_layer[i, j]; the next forward and backward pass see it."""
+    def set_weight(self, layer: int, i: int, j: int, value: float) -> ParameterEdited:
+        """Set W_layer[i, j]; the next forward and backward pass see it.  Returns the edit."""
         old = float(self._checked_param(self.weights, layer, (i, j), value, "weight")[i, j])
         flat = self.flat.copy()
         self.layout.unpack(flat)[0][layer][i, j] = value
         self._set_flat(flat)
-        self._mark_edit(("w", layer, i, j), f"w[{layer + 1}][{i + 1},{j + 1}]", old, value)
+        event = self._mark_edit(ParameterEdited(self.step_count, WeightRef(int(layer), int(i), int(j)), old, float(value)))
         self._changed()
+        return event
 
-    def set_bias(self, layer: int, j: int, value: float) -> None:
-        """Set b_layer[j]; the next forward and backward pass see it."""
+    def set_bias(self, layer: int, j: int, value: float) -> ParameterEdited:
+        """Set b_layer[j]; the next forward and backward pass see it.  Returns the edit."""
         old = float(self._checked_param(self.biases, layer, (j,), value, "bias")[j])
         flat = self.flat.copy()
         self.layout.unpack(flat)[1][layer][j] = value
         self._set_flat(flat)
-        self._mark_edit(("b", layer, j), f"b[{layer + 1}][{j + 1}]", old, value)
+        event = self._mark_edit(ParameterEdited(self.step_count, BiasRef(int(layer), int(j)), old, float(value)))
         self._changed()
+        return event
 
-    def _mark_edit(self, target: tuple, name: str, old: float, value: float) -> None:
+    def _mark_edit(self, event: ParameterEdited) -> ParameterEdited:
         """One marker per parameter per step: repeated edits between two steps (a slider drag)
-        update the marker, keeping the value from before the first of them."""
+        update the marker, keeping the value from before the first of them.  Returns the event
+        as the marker records it (the whole burst)."""
         last = self._last_edit
-        repeat = last is not None and last[0] == target and last[1] == self.step_count and self.history.markers
+        repeat = (last is not None and last.ref == event.ref and last.step == event.step
+                  and bool(self.history.markers))
         if repeat:
-            old = last[2]
-        self.history.add_marker(self.step_count, f"{name}: {old:.4g} → {value:.4g}", replaces_last=bool(repeat))
-        self._last_edit = (target, self.step_count, old)
+            event = event.merged_after(last)
+        self.history.add_marker(event.step, event.describe(), replaces_last=repeat)
+        self._last_edit = event
+        return event
 
     def _checked_param(self, params: list[Array], layer: int, index: tuple[int, ...], value: float, what: str) -> Array:
         if not isinstance(layer, (int, np.integer)) or not 0 <= layer < len(params):
@@ -460,26 +467,43 @@ class TrainingRun:
             raise ValueError(f"a {what} must be a finite number, got {value!r}")
         return arr
 
-    def set_hyperparameters(self, **changes: object) -> None:
+    def set_hyperparameters(self, **changes: object) -> HyperparametersChanged | None:
         """Change learning rate, batch size, optimizer, l1, l2 … between steps.
 
         The weights are kept.  Switching optimizer starts the new one with zeroed state.
+        Returns the edit, or None when nothing changed.
         """
         if not changes:
-            return
+            return None
         new = replace(self.hyper, **changes)  # validates
-        described = [
-            f"{name} {getattr(self.hyper, name)!r} → {getattr(new, name)!r}"
-            for name in changes
-            if getattr(new, name) != getattr(self.hyper, name)
-        ]
-        if not described:
-            return
+        event = HyperparametersChanged(self.step_count, self.hyper, new)
+        if not event.changed:
+            return None
         if new.optimizer != self.hyper.optimizer:
             self.opt_state = initial_state(new.optimizer, [self.flat])
         self.hyper = new
-        self.history.add_marker(self.step_count, "; ".join(described))
+        self.history.add_marker(self.step_count, event.describe())
+        self._last_edit = None
         self._changed()
+        return event
+
+    def objective_with(self, ref: WeightRef | BiasRef, value: float) -> float:
+        """The objective J on the training set with one parameter set to ``value``.
+
+        Nothing changes: the run keeps its parameters (a what-if query, as a nudge asks).
+        """
+        if isinstance(ref, WeightRef):
+            self._checked_param(self.weights, ref.layer, (ref.i, ref.j), value, "weight")
+        else:
+            self._checked_param(self.biases, ref.layer, (ref.j,), value, "bias")
+        flat = self.flat.copy()
+        weights, biases = self.layout.unpack(flat)
+        if isinstance(ref, WeightRef):
+            weights[ref.layer][ref.i, ref.j] = value
+        else:
+            biases[ref.layer][ref.j] = value
+        fwd = self.network.forward(weights, biases, self.X_train)
+        return float(self.network.backward(weights, fwd, self.Y_train, self.hyper.l1, self.hyper.l2).objective)
 
     # ----------------------------------------------------------------------------- analysis
 

@@ -1,0 +1,389 @@
+"""Typed commands, and the edit events that applying an edit returns.
+
+Every request the GUI can make of the training worker is a frozen dataclass below; the worker
+applies them between two steps.  Commands that change the run are applied by :func:`apply`,
+which is Qt-free (so the command line and tests use the same path).  An edit (weight, bias,
+hyperparameters, architecture or data, description) returns an :class:`EditEvent` that records
+the old and the new values; ``event.inverse()`` is the command that undoes it, and
+``event.describe()`` is the text of its loss-plot marker, the one place a marker's words are
+made.  A query (:class:`EvaluateLoss`) returns a value and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
+
+from ..formatting import format_number
+from .config import DataSpec, Hyperparameters, NetworkSpec
+from .datasets import Dataset
+from .naming import BiasRef, ParamRef, WeightRef
+
+
+# ------------------------------------------------------------------------------ commands
+
+
+@dataclass(frozen=True)
+class Command:
+    """Base of every command.
+
+    Class attributes
+    ----------------
+    changes_view
+        True if the GUI's view of the run changes (the GUI bumps its generation, and drops
+        snapshots made before it).
+    modifies
+        True if applying it marks the session as modified.
+    failure_title
+        The title of the message shown when the command is refused.
+    """
+
+    changes_view: ClassVar[bool] = True
+    modifies: ClassVar[bool] = True
+    failure_title: ClassVar[str] = "Not applied"
+
+
+# Training control (the worker's own state; the run is not changed) --------------------------
+
+@dataclass(frozen=True)
+class Play(Command):
+    changes_view: ClassVar[bool] = False
+    modifies: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class Pause(Command):
+    changes_view: ClassVar[bool] = False
+    modifies: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class TogglePlay(Command):
+    changes_view: ClassVar[bool] = False
+    modifies: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class SetSpeed(Command):
+    """Steps per second while playing; None (or inf) trains as fast as possible."""
+
+    steps_per_second: float | None = None
+    changes_view: ClassVar[bool] = False
+    modifies: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class Quit(Command):
+    changes_view: ClassVar[bool] = False
+    modifies: ClassVar[bool] = False
+
+
+# Stepping -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Step(Command):
+    """``count`` mini-batch steps (stops early if the non-finite guard refuses one)."""
+
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class StepEpoch(Command):
+    """Steps until the current epoch completes."""
+
+
+@dataclass(frozen=True)
+class StepPhase(Command):
+    """The next phase of a step: forward, then backward, then update."""
+
+
+@dataclass(frozen=True)
+class Reset(Command):
+    """Back to step 0 with the same seed."""
+
+
+@dataclass(frozen=True)
+class NewSeed(Command):
+    """Re-initialise with ``seed`` (random if None)."""
+
+    seed: int | None = None
+
+
+# Edits ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EditWeight(Command):
+    ref: WeightRef
+    value: float
+    failure_title: ClassVar[str] = "Could not set the weight"
+
+
+@dataclass(frozen=True)
+class EditBias(Command):
+    ref: BiasRef
+    value: float
+    failure_title: ClassVar[str] = "Could not set the bias"
+
+
+@dataclass(frozen=True)
+class SetHyperparameters(Command):
+    """Change training settings (learning rate, batch size, optimizer, l1, l2 …)."""
+
+    changes: tuple[tuple[str, Any], ...] = ()
+    failure_title: ClassVar[str] = "Could not change the setting"
+
+    @classmethod
+    def of(cls, **changes: Any) -> "SetHyperparameters":
+        return cls(tuple(sorted(changes.items())))
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.changes)
+
+
+@dataclass(frozen=True)
+class Reconfigure(Command):
+    """A fresh network on new data (a generator spec or an imported dataset), new input
+    features or a new architecture; the training settings are kept."""
+
+    data: DataSpec | Dataset | None = None
+    features: tuple[str, ...] | None = None
+    network: NetworkSpec | None = None
+    failure_title: ClassVar[str] = "Could not apply the change"
+
+
+@dataclass(frozen=True)
+class SetDescription(Command):
+    text: str = ""
+
+
+# Sessions ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewSession(Command):
+    """Replace the run (File ▸ New)."""
+
+    run: Any = field(compare=False)  # a TrainingRun
+    modifies: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class Load(Command):
+    path: str
+    modifies: ClassVar[bool] = False
+    failure_title: ClassVar[str] = "Could not open the session"
+
+
+@dataclass(frozen=True)
+class Save(Command):
+    path: str
+    changes_view: ClassVar[bool] = False
+    modifies: ClassVar[bool] = False
+    failure_title: ClassVar[str] = "Could not save the session"
+
+
+# Queries -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EvaluateLoss(Command):
+    """The objective J on the training set with one parameter set to ``value``; the run is
+    not changed.  ``request`` lets the sender match the reply."""
+
+    ref: ParamRef
+    value: float
+    request: int = 0
+    changes_view: ClassVar[bool] = False
+    modifies: ClassVar[bool] = False
+    failure_title: ClassVar[str] = "Could not evaluate the loss"
+
+
+# --------------------------------------------------------------------------- edit events
+
+
+@dataclass(frozen=True)
+class EditEvent:
+    """What an edit changed.  ``step`` is the step count when it was applied."""
+
+    step: int
+
+    def inverse(self) -> Command:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def describe(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class ParameterEdited(EditEvent):
+    """A weight or a bias was set by hand."""
+
+    ref: ParamRef
+    old: float
+    new: float
+
+    def inverse(self) -> Command:
+        if isinstance(self.ref, WeightRef):
+            return EditWeight(self.ref, self.old)
+        return EditBias(self.ref, self.old)
+
+    def describe(self) -> str:
+        return f"{self.ref.name}: {format_number(self.old)} \u2192 {format_number(self.new)}"
+
+    def merged_after(self, earlier: "ParameterEdited") -> "ParameterEdited":
+        """This edit as part of a burst that started with ``earlier`` (a slider drag): the old
+        value is the one from before the burst."""
+        return replace(self, old=earlier.old)
+
+
+@dataclass(frozen=True)
+class HyperparametersChanged(EditEvent):
+    old: Hyperparameters
+    new: Hyperparameters
+
+    @property
+    def changed(self) -> tuple[str, ...]:
+        return tuple(name for name in Hyperparameters.__dataclass_fields__
+                     if getattr(self.old, name) != getattr(self.new, name))
+
+    def inverse(self) -> Command:
+        return SetHyperparameters.of(**{name: getattr(self.old, name) for name in self.changed})
+
+    def describe(self) -> str:
+        return "; ".join(f"{name} {_setting(getattr(self.old, name))} \u2192 {_setting(getattr(self.new, name))}"
+                         for name in self.changed)
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """What a :class:`Reconfigure` replaces: the data, the input features, the architecture."""
+
+    data: DataSpec | Dataset
+    features: tuple[str, ...]
+    network: NetworkSpec
+
+
+@dataclass(frozen=True)
+class Reconfigured(EditEvent):
+    """Data, features or architecture changed: a fresh network was built."""
+
+    old: Configuration
+    new: Configuration
+
+    def inverse(self) -> Command:
+        return Reconfigure(data=self.old.data, features=self.old.features, network=self.old.network)
+
+    def describe(self) -> str:
+        parts = []
+        if self.old.data != self.new.data:
+            parts.append("new data")
+        if self.old.features != self.new.features:
+            parts.append("features " + ", ".join(self.new.features))
+        if self.old.network != self.new.network:
+            parts.append("new architecture")
+        return "; ".join(parts) or "rebuilt the network"
+
+
+@dataclass(frozen=True)
+class DescriptionChanged(EditEvent):
+    old: str
+    new: str
+
+    def inverse(self) -> Command:
+        return SetDescription(self.old)
+
+    def describe(self) -> str:
+        return "description changed"
+
+
+def _setting(value: Any) -> str:
+    if isinstance(value, float):
+        return format_number(value)
+    return str(value)
+
+
+# ----------------------------------------------------------------------------- applying
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What applying a command gave.
+
+    ``run`` is the run to keep (a new one after :class:`Reconfigure`), ``event`` the edit event
+    (None for steps and queries), ``result`` a query's value.
+    """
+
+    run: Any
+    event: EditEvent | None = None
+    result: Any = None
+
+
+def apply(run, command: Command) -> Outcome:
+    """Apply a run-changing command or a query to ``run`` (a TrainingRun).
+
+    Raises
+    ------
+    ValueError
+        If the command is refused (a bad value); the run is then unchanged.
+    TypeError
+        For commands that are not about the run (play, save …): the worker handles those.
+    """
+    if isinstance(command, Step):
+        run.train(int(command.count))
+    elif isinstance(command, StepEpoch):
+        run.step_epoch()
+    elif isinstance(command, StepPhase):
+        {"idle": run.forward, "forward": run.backward, "backward": run.update}[run.phase]()
+    elif isinstance(command, Reset):
+        run.reset()
+    elif isinstance(command, NewSeed):
+        run.new_seed(command.seed)
+    elif isinstance(command, EditWeight):
+        ref = command.ref
+        return Outcome(run, run.set_weight(ref.layer, ref.i, ref.j, command.value))
+    elif isinstance(command, EditBias):
+        ref = command.ref
+        return Outcome(run, run.set_bias(ref.layer, ref.j, command.value))
+    elif isinstance(command, SetHyperparameters):
+        return Outcome(run, run.set_hyperparameters(**command.as_dict()))
+    elif isinstance(command, SetDescription):
+        old = run.description
+        run.description = command.text
+        return Outcome(run, DescriptionChanged(run.step_count, old, command.text))
+    elif isinstance(command, Reconfigure):
+        return reconfigure(run, command)
+    elif isinstance(command, EvaluateLoss):
+        return Outcome(run, result=run.objective_with(command.ref, command.value))
+    else:
+        raise TypeError(f"{type(command).__name__} is not a command about the run")
+    return Outcome(run)
+
+
+def reconfigure(run, command: Reconfigure) -> Outcome:
+    """A new run on new data, features or architecture that keeps the training settings."""
+    from .run import TrainingRun
+
+    old = run
+    data, features, network = command.data, command.features, command.network
+    if data is None:
+        new = TrainingRun(old.dataset, old.data_spec, features or old.features, network or old.network_spec,
+                          old.hyper, old.seed)
+    else:
+        new = TrainingRun.create(data, features=None, network=network or old.network_spec,
+                                 hyper=old.hyper, seed=old.seed)
+        keep = features or old.features
+        if new.dataset.input_names == old.dataset.input_names and tuple(keep) != tuple(new.features):
+            new = TrainingRun(new.dataset, new.data_spec, keep, new.network_spec, old.hyper, old.seed)
+    # An example's description is about its data; on new data it would mislead.
+    if data is None:
+        new.description = old.description
+    elif isinstance(data, Dataset):
+        new.description = f"Imported from {data.name}."
+    new.evaluate_each_epoch = old.evaluate_each_epoch
+    event = Reconfigured(old.step_count, configuration(old), configuration(new))
+    return Outcome(new, event)
+
+
+def configuration(run) -> Configuration:
+    """The data, features and architecture of ``run``."""
+    data = run.dataset if run.data_spec.source == "csv" else run.data_spec
+    return Configuration(data, tuple(run.features), run.network_spec)
+
