@@ -12,6 +12,7 @@ from PySide6.QtCore import QPointF, Qt
 from qt_helpers import small_run, wait_for_snapshot
 
 from sandbox._qt.loss_plot import LossPlot
+from sandbox.formatting import format_number
 from sandbox._qt.theme import DARK
 from sandbox.session.history import History, Marker
 from sandbox.session.run import Evaluation
@@ -63,12 +64,19 @@ def test_playing_fills_the_series(qtbot, make_controller, themes):
         x, y = plot.series(name)
         assert len(x) >= snap.step // snap.steps_per_epoch
         assert np.all(np.diff(x) > 0) and np.all(np.isfinite(y))
-    legend = plot.plot_widget.getPlotItem().legend
-    assert legend is not None and len(legend.items) == 3
-    names = [label.text.split()[0] for _sample, label in legend.items]
-    assert names == ["train", "test", "mini-batch"]
-    # The curves and the readout are redrawn at most every DRAW_INTERVAL_MS.
-    qtbot.waitUntil(lambda: plot.readout_text().startswith(f"step {snap.step:,}"))
+    # The legend lies under the plot (never over the curves) and says what each figure is.
+    assert plot.plot_widget.getPlotItem().legend is None
+    plot_rect = plot.plot_widget.geometry()
+    for name, label in plot.legend_labels.items():
+        host = label.parentWidget().geometry()
+        assert not host.intersects(plot_rect) and host.top() >= plot_rect.bottom()
+    assert [plot.legend_text(n).split(" ")[0:2] for n in ("train", "test")] == [["train", "set"], ["test", "set"]]
+    assert plot.legend_text("batch").startswith("mini-batch")
+    # Its full-set figures are the toolbar's: the snapshot's evaluation, in the one format.
+    shown = controller.snapshot
+    qtbot.waitUntil(lambda: plot.legend_text("train") == f"train set {format_number(controller.snapshot.evaluation.train_loss)}")
+    qtbot.waitUntil(lambda: plot.readout_text().startswith(f"step {controller.snapshot.step:,}"))
+    assert shown.step <= controller.snapshot.step
     image = plot.image_for_export()
     assert not image.isNull() and image.width() > 100
 
@@ -115,12 +123,13 @@ def test_log_scale_survives_zero_and_negative_losses(qtbot, make_controller, the
     evals = np.array([[2, 1, 0.0, 0.3, np.nan, np.nan], [4, 1, 0.2, -0.1, np.nan, np.nan]])
     fake = SimpleNamespace(
         run_id=-7,
+        generation=-1,  # older than any command: taken for its history only
         history_steps=SeriesDelta(steps_cols, rows, replace=True),
         history_evaluations=SeriesDelta(History.EVALUATION_COLUMNS, evals, replace=True),
         markers=(Marker(3, "b[1][1]: 0 → 1"),),
         **NO_EVALUATION,
     )
-    controller.snapshotTaken.emit(fake)
+    controller.receive(fake)
     qtbot.waitUntil(lambda: plot.series("batch")[0].size == 5)
     assert not plot.grab().isNull()  # painting in log mode raises nothing
     assert list(plot.marker_steps()) == [3]
@@ -140,7 +149,7 @@ def test_partial_replacement_keeps_the_prefix(qtbot, make_controller, themes):
     def emit(rows, replace, start=0):
         rows = np.array([[s, 1, v, 0] for s, v in rows], dtype=float).reshape(-1, 4)
         delta = SeriesDelta(cols, rows, replace=replace, start=start)
-        controller.snapshotTaken.emit(SimpleNamespace(run_id=-9, history_steps=delta,
+        controller.receive(SimpleNamespace(run_id=-9, generation=-1, history_steps=delta,
                                                       history_evaluations=no_evals, markers=None,
                                                       **NO_EVALUATION))
 

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from ..session import TrainingRun
 from ..session import commands as cmd
+from ..session.history_mirror import HistoryMirror
 from ..session.naming import BiasRef, Ref, WeightRef
 from ..session.snapshot import Snapshot
 from ..viewstate import ViewMode, ViewState
@@ -47,7 +48,8 @@ class SessionController(QObject):
     snapshotChanged(Snapshot)
         A snapshot that reflects every command sent so far; views redraw from it.
     snapshotTaken(Snapshot)
-        Every snapshot taken from the worker, current or not (its history rows always count).
+        Every snapshot taken from the worker, current or not (its history rows always count:
+        they are in ``history`` when this is emitted).
     selectionChanged(object)
         The selected weight, bias or neuron (a typed ref) or None (mirrors the view state).
     editApplied(object)
@@ -73,13 +75,17 @@ class SessionController(QObject):
 
     def __init__(self, worker: Worker | TrainingRun, parent: QObject | None = None, max_fps: float = 60.0) -> None:
         super().__init__(parent)
-        if isinstance(worker, TrainingRun):
+        start = isinstance(worker, TrainingRun)
+        if start:
             worker = TrainingWorker(worker, max_fps=max_fps)
-            worker.start()
         self._worker = worker
         self._generation = 0
         self._snapshot: Snapshot | None = None
         self.view_state = ViewState()
+        #: The GUI's one copy of the run's history (every column), shared by the views.
+        self.history = HistoryMirror()
+        #: What the last snapshot taken changed in ``history`` ("steps", "evaluations", "markers").
+        self.history_changes: set[str] = set()
         self.view_state.events.selection.connect(self._on_view_state_selection)
         worker.snapshotReady.connect(self._on_worker_snapshot_ready)
         worker.commandFailed.connect(self.commandFailed)
@@ -90,6 +96,8 @@ class SessionController(QObject):
         worker.saveFinished.connect(self.saveFinished)
         worker.crashed.connect(self.workerCrashed)
         self._running = True
+        if start:  # only once connected: the first snapshot comes at once
+            worker.start()
 
     # ------------------------------------------------------------------------- state
 
@@ -119,16 +127,23 @@ class SessionController(QObject):
         if snap is None:
             return
         try:
-            self.snapshotTaken.emit(snap)
-            if snap.generation < self._generation:
-                return  # made before our latest command: it would undo that command on screen
-            if self._snapshot is not None and snap.run_id != self._snapshot.run_id:
-                self.view_state.clear_run_references()
-            self._snapshot = snap
-            self.snapshotChanged.emit(snap)
+            self.receive(snap)
         finally:
             # Acknowledge once the event loop has also handled the paints this frame posted.
             QTimer.singleShot(0, self._worker.acknowledge)
+
+    def receive(self, snap: Snapshot) -> None:
+        """Take in a snapshot: its history rows always count; it becomes the current snapshot
+        unless it was made before the latest view-changing command (it would undo that command
+        on screen).  The benchmark replays snapshots through here."""
+        self.history_changes = self.history.apply(snap)
+        self.snapshotTaken.emit(snap)
+        if snap.generation < self._generation:
+            return  # made before our latest command: stale
+        if self._snapshot is not None and snap.run_id != self._snapshot.run_id:
+            self.view_state.clear_run_references()
+        self._snapshot = snap
+        self.snapshotChanged.emit(snap)
 
     # ---------------------------------------------------------------------- commands
 

@@ -119,8 +119,7 @@ def _redraw_times(window, repeats: int) -> list[float]:
         snap = a if k % 2 else b
         app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
         start = time.perf_counter()
-        controller.snapshotTaken.emit(snap)
-        controller.snapshotChanged.emit(snap)
+        controller.receive(snap)
         # Scene updates post the viewport paints, which post the window's paint: three rounds.
         for _ in range(3):
             app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)

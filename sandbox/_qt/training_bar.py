@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QFont, QFontDatabase, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QToolBar, QWidget
 
+from ..formatting import format_number, format_percent
 from ..session.snapshot import Snapshot
 from .controller import SessionController
 from .icons import training_icon
@@ -17,6 +16,12 @@ from .theme import Theme, ThemeManager
 #: Play starts at this many steps per second: a boundary forms over seconds, so a learner can
 #: watch it; "Max speed" is one click away.
 DEFAULT_SPEED = 300.0
+
+LOSS_TITLE = "Loss (train / test set)"
+KEPT_LOSS_TITLE = "Loss at kept weights"
+LOSS_TIP = ("Data loss over the whole training set / the whole test set (without the L1/L2 "
+            "penalty), for the weights shown; the loss plot's legend shows the same figures. "
+            "After a divergence these are the figures of the last finite weights, which were kept.")
 
 SPEEDS: list[tuple[str, float | None]] = [
     ("Max speed", None),
@@ -30,22 +35,37 @@ SPEEDS: list[tuple[str, float | None]] = [
 ]
 
 
-def _fmt_loss(value: float | None) -> str:
-    return "–" if value is None or not math.isfinite(value) else f"{value:.4g}"
-
-
-def _fmt_pct(value: float | None) -> str:
-    return "–" if value is None or not math.isfinite(value) else f"{100 * value:.1f}"
-
-
 def _fmt_accuracy(train: float | None, test: float | None) -> str:
-    if test is None or not math.isfinite(test):
-        return f"{_fmt_pct(train)}% / –"
-    return f"{_fmt_pct(train)} / {_fmt_pct(test)}%"
+    return f"{format_percent(train)} / {format_percent(test)}"
 
 
 def _fmt_rate(rate: float) -> str:
     return "1 step/s" if round(rate) == 1 else f"{rate:,.0f} steps/s"
+
+
+class _Counter(QLabel):
+    """A counter's value.  Its width only grows (to the widest text shown so far, starting
+    from a typical one), so changing digits never resize the toolbar every frame (a relayout
+    and repaint of the whole window), and yet no figure is ever cut."""
+
+    def __init__(self, typical: str, parent: QWidget) -> None:
+        super().__init__("–", parent)
+        self._typical = typical
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+    def setFont(self, font: QFont) -> None:  # noqa: N802 - Qt API
+        super().setFont(font)
+        metrics = QFontMetrics(font)
+        self.setFixedHeight(metrics.height() + 4)
+        self.setMinimumWidth(metrics.horizontalAdvance(self._typical) + 6)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt API
+        if text == self.text():
+            return
+        needed = self.fontMetrics().horizontalAdvance(text) + 6
+        if needed > self.minimumWidth():
+            self.setMinimumWidth(needed)
+        super().setText(text)
 
 
 class TrainingBar(QToolBar):
@@ -63,6 +83,8 @@ class TrainingBar(QToolBar):
         self._controller = controller
         self._themes = themes
         self._icons: dict[QAction, str] = {}
+        self._title_actions: dict[str, QAction] = {}
+        self._value_actions: dict[str, QAction] = {}
 
         def action(text: str, icon: str, shortcut, tip: str, slot) -> QAction:
             act = QAction(text, self)
@@ -91,12 +113,6 @@ class TrainingBar(QToolBar):
                                    "Back to step 0 with the same initial weights (same seed)", controller.reset)
         self.new_seed_action = action("New seed", "seed", None,
                                       "Draw new initial weights and a new shuffle order", lambda: controller.new_seed())
-        # "Pause" is wider than "Play": size the button for both so the toolbar never shifts.
-        play_button = self.widgetForAction(self.play_action)
-        self.play_action.setText("Pause")
-        widest = play_button.sizeHint().width()
-        self.play_action.setText("Play")
-        play_button.setMinimumWidth(max(widest, play_button.sizeHint().width()))
         self.addSeparator()
         self.speed_combo = QComboBox(self)
         for label, value in SPEEDS:
@@ -110,33 +126,28 @@ class TrainingBar(QToolBar):
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.addWidget(spacer)
 
-        # Each counter is a muted title and a value of fixed width: changing digits then never
-        # resize the toolbar (which would relayout and repaint the whole window every frame).
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         value_font = QFont(mono.family(), self.font().pointSize())
         value_font.setBold(True)
-        metrics = QFontMetrics(value_font)
         self.counters: dict[str, QLabel] = {}
-        self._titles: list[QLabel] = []
-        for key, title, widest, tip in (
-            ("step", "Step", "9,999,999", "Mini-batch updates applied"),
-            ("epoch", "Epoch", "999,999", "Complete passes over the training set"),
-            ("loss", "Loss", "0.0000 / 0.0000", "Loss over the whole training set / the test set "
-                                                 "(without the L1/L2 penalty)"),
-            ("accuracy", "Accuracy", "100.0 / 100.0%", "Share classified correctly: training / test set"),
-            ("rate", "", "99,999 steps/s", "Training steps per second"),
+        self.counter_titles: dict[str, QLabel] = {}
+        for key, title, typical, tip in (
+            ("step", "Step", "99,999", "Mini-batch updates applied"),
+            ("epoch", "Epoch", "9,999", "Complete passes over the training set"),
+            ("loss", LOSS_TITLE, "0.6523 / 0.6611", LOSS_TIP),
+            ("accuracy", "Accuracy", "100.0% / 100.0%", "Share classified correctly: training set / test set"),
+            ("rate", "", "9,999 steps/s", "Training steps per second"),
         ):
             if title:
                 name = QLabel(title, self)
                 name.setContentsMargins(6, 0, 2, 0)
                 name.setToolTip(tip)
-                self._titles.append(name)
-                self.addWidget(name)
-            value = QLabel("–", self)
+                self.counter_titles[key] = name
+                self._title_actions[key] = self.addWidget(name)
+            value = _Counter(typical, self)
             value.setFont(value_font)
             value.setToolTip(tip)
-            value.setFixedSize(metrics.horizontalAdvance(widest) + 6, metrics.height() + 4)
-            self.addWidget(value)
+            self._value_actions[key] = self.addWidget(value)
             self.counters[key] = value
         self._playing: bool | None = None
         controller.snapshotChanged.connect(self._on_controller_snapshot_changed)
@@ -146,13 +157,7 @@ class TrainingBar(QToolBar):
     # -------------------------------------------------------------------------- updates
 
     def _set_counter(self, key: str, value: str) -> None:
-        label = self.counters[key]
-        if label.text() != value:
-            label.setText(value)
-
-    def counter_text(self, key: str) -> str:
-        """The value shown for ``step``, ``epoch``, ``loss``, ``accuracy`` or ``rate``."""
-        return self.counters[key].text()
+        self.counters[key].setText(value)
 
     def _on_controller_snapshot_changed(self, snap: Snapshot) -> None:
         if snap.playing != self._playing:
@@ -163,18 +168,41 @@ class TrainingBar(QToolBar):
         ev = snap.evaluation
         self._set_counter("step", f"{snap.step:,}")
         self._set_counter("epoch", f"{snap.epoch:,}")
-        self._set_counter("loss", f"{_fmt_loss(ev.train_loss)} / {_fmt_loss(ev.test_loss)}")
-        if snap.is_classification:
+        self._set_counter("loss", f"{format_number(ev.train_loss)} / {format_number(ev.test_loss)}")
+        # After a divergence the figures are those of the kept (last finite) weights: say so.
+        title = KEPT_LOSS_TITLE if snap.divergence is not None else LOSS_TITLE
+        if self.counter_titles["loss"].text() != title:
+            self.counter_titles["loss"].setText(title)
+        # Regression has no accuracy: the counter is hidden, not shown as "–".
+        classification = snap.is_classification
+        if self._value_actions["accuracy"].isVisible() != classification:
+            self._title_actions["accuracy"].setVisible(classification)
+            self._value_actions["accuracy"].setVisible(classification)
+        if classification:
             self._set_counter("accuracy", _fmt_accuracy(ev.train_accuracy, ev.test_accuracy))
-        else:
-            self._set_counter("accuracy", "–")
         self._set_counter("rate", _fmt_rate(snap.steps_per_second) if snap.playing else "paused")
 
     def _on_speed_changed(self, index: int) -> None:
         self._controller.set_speed(self.speed_combo.itemData(index))
 
     def _on_themes_theme_changed(self, theme: Theme) -> None:
-        for label in self._titles:
+        for label in self.counter_titles.values():
             label.setStyleSheet(f"color: {theme.muted};")
         for act, icon in self._icons.items():
             act.setIcon(training_icon(icon, theme.text))
+        self._fix_play_width()
+
+    def _fix_play_width(self) -> None:
+        """"Pause" is wider than "Play": the button gets the width of the wider, icon
+        included, so the buttons after it never shift when it toggles."""
+        button = self.widgetForAction(self.play_action)
+        text, icon = self.play_action.text(), self.play_action.icon()
+        widths = []
+        for label, name in (("Play", "play"), ("Pause", "pause")):
+            self.play_action.setText(label)
+            self.play_action.setIcon(training_icon(name, self._themes.theme.text))
+            button.setMinimumWidth(0)
+            widths.append(button.sizeHint().width())
+        self.play_action.setText(text)
+        self.play_action.setIcon(icon)
+        button.setFixedWidth(max(widths))
