@@ -2,7 +2,10 @@
 
 A session file holds everything needed to continue a run bit for bit: the configuration, the
 data itself (so imported CSV data travels with the file), the weights, the optimizer state, the
-shuffle RNG state, the step and epoch counters, and the history.
+shuffle RNG state, the step and epoch counters, and the history.  The ``seed``, ``training``
+and ``state`` sections together are the run's :class:`~sandbox.session.state.RunState`: writing
+takes ``run.capture()``, reading builds a RunState and hands it to ``run.restore``; the history
+is read and set separately.
 
 Reading is defensive.  The file size is checked before anything is read; the JSON parser
 rejects NaN, Infinity and over-deep nesting; then every field's type, range and array shape is

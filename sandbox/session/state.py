@@ -122,11 +122,15 @@ class RunState:
     A run's configuration (its data, features and network spec) is fixed when it is built;
     given that configuration, these fields decide every later step.  A step reads the
     parameters, the optimizer state and the hyperparameters, takes its batch from the
-    permutation at the cursor, and at the end of an epoch draws the next permutation from the
-    shuffle generator; ``reset`` reads the seed.  Nothing else the run holds feeds into a
-    step: the history is the log of the past (kept by the run, not here), and the cached
-    passes, the preview, the inspection and the edit-marker coalescing state only shape what
-    is shown and recorded, never the parameters.
+    permutation at the cursor, records its number from ``step``, and at the end of an epoch
+    (``cursor`` reaching the training-set size) bumps ``epoch`` and draws the next permutation
+    from the shuffle generator; ``reset`` and ``new_seed`` start again from ``seed``.  The
+    phase says which passes of the next step have already run, ``last_update`` and
+    ``divergence`` what the last step did.  Nothing else the run holds feeds into a step: the
+    history is the log of the past (kept by the run, not here); the cached passes, the preview
+    and the inspection are recomputed exactly from these fields; the edit-marker coalescing
+    state, ``evaluate_each_epoch`` and the description only shape what is recorded and shown,
+    never the parameters.
 
     Equality is bit for bit (``==`` compares every array's bytes).  Every array is read-only
     and owns its memory or views a read-only array, so the value cannot change; building one
