@@ -5,7 +5,10 @@ methods between steps; the command line drives it directly.  It never imports Qt
 
 Parameters are never modified in place: every step and every edit creates new arrays.  A
 snapshot can therefore hold references to the current arrays and they will never change
-underneath it, and a rejected (non-finite) step leaves the previous arrays untouched.
+underneath it, and a rejected (non-finite) step leaves the previous arrays untouched.  The
+arrays that make up the run's state (parameters, optimizer buffers, permutation, last update)
+are marked read-only when they are made, so :meth:`TrainingRun.capture` shares them in a
+:class:`~sandbox.session.state.RunState` without copying.
 """
 
 from __future__ import annotations
@@ -33,46 +36,11 @@ from .grid import data_extent, grid_inputs
 from .commands import HyperparametersChanged, ParameterEdited
 from .history import History
 from .naming import BiasRef, WeightRef
+from .state import PHASES, Divergence, RunState, ShuffleRngState
+
+__all__ = ["PHASES", "Divergence", "Evaluation", "Inspection", "RunState", "TrainingRun"]
 
 Array = np.ndarray
-
-#: The three phases of a step, in order.  ``"idle"`` means no phase of the next step has run.
-PHASES = ("idle", "forward", "backward")
-
-
-@dataclass(frozen=True)
-class Divergence:
-    """Why the non-finite guard refused a step.
-
-    Attributes
-    ----------
-    step
-        The number the refused step would have had.
-    quantity
-        ``"loss"``, ``"gradient"`` or ``"weights"``.
-    layer
-        Index of the layer whose values went non-finite (None for the loss).
-    learning_rate
-        The learning rate in force.
-    """
-
-    step: int
-    quantity: str
-    layer: int | None
-    learning_rate: float
-
-    @property
-    def message(self) -> str:
-        where = "" if self.layer is None else f" in layer {self.layer + 1}"
-        what = {
-            "loss": "the loss became non-finite",
-            "gradient": f"the gradient became non-finite{where}",
-            "weights": f"the update made the parameters non-finite{where}",
-        }[self.quantity]
-        return (
-            f"Training stopped at step {self.step}: {what} with learning rate "
-            f"{self.learning_rate:g}. The last finite weights were kept; try a smaller learning rate."
-        )
 
 
 @dataclass(frozen=True)
@@ -101,6 +69,8 @@ class TrainingRun:
     """Everything one training session holds.
 
     Build one with :meth:`create`; load and save with :mod:`sandbox.session.session_file`.
+    :meth:`capture` returns the state that determines the future as one immutable
+    :class:`~sandbox.session.state.RunState`; :meth:`restore` puts one back.
 
     Attributes
     ----------
@@ -140,6 +110,7 @@ class TrainingRun:
         #: Free text shown with the session (the examples explain what to try).
         self.description = ""
         self.evaluate_each_epoch = True
+        self.version = -1
         self._build_derived()
         self.reset(record=False)
 
@@ -239,22 +210,37 @@ class TrainingRun:
     # ------------------------------------------------------------------------ reset & seeds
 
     def reset(self, record: bool = True) -> None:
-        """Back to step 0 with the initial weights of this seed: bit-identical every time."""
-        self._set_flat(self.layout.pack(*initialize(self.network_spec.init, self.layer_sizes, self.seed)))
-        #: The optimizer's state, one flat vector per buffer (laid out like ``flat``).
-        self.opt_state = initial_state(self.hyper.optimizer, [self.flat])
-        self.shuffle_rng = np.random.default_rng([self.seed, 1])
-        self.step_count = 0
-        self.epoch = 0
-        self.cursor = 0
-        self.permutation = self.shuffle_rng.permutation(self.n_train)
-        self.history = History.empty(len(self.weights))
-        self._last_edit: ParameterEdited | None = None  # the edit burst a slider drag is in
-        #: The update Δp the last applied step added to ``flat``.
-        self.last_update: Array | None = None
-        self.divergence: Divergence | None = None
-        self._clear_pending()
-        self.version = getattr(self, "version", -1) + 1
+        """Back to step 0 with the initial weights of this seed: bit-identical every time.
+
+        Empties the history and puts back :meth:`start_state` through :meth:`restore`.
+        """
+        self.history = History.empty(len(self.layer_sizes) - 1)
+        self.restore(self.start_state())
+
+    def start_state(self) -> RunState:
+        """The state at step 0 for this seed and the current hyperparameters.
+
+        Returns
+        -------
+        RunState
+            The initial weights of ``seed``, zeroed optimizer state, and the first shuffle of
+            the generator seeded with ``[seed, 1]``.  The same for every call.
+        """
+        flat = _readonly(self.layout.pack(*initialize(self.network_spec.init, self.layer_sizes, self.seed)))
+        rng = np.random.default_rng([self.seed, 1])
+        permutation = _readonly(rng.permutation(self.n_train))
+        return RunState(
+            seed=self.seed,
+            hyper=self.hyper,
+            layer_sizes=self.layer_sizes,
+            parameters=flat,
+            optimizer_state=_readonly_state(initial_state(self.hyper.optimizer, [flat])),
+            shuffle_rng=ShuffleRngState.of(rng),
+            permutation=permutation,
+            cursor=0,
+            step=0,
+            epoch=0,
+        )
 
     def new_seed(self, seed: int | None = None) -> int:
         """Re-initialise with a new seed (random if None) and return it."""
@@ -284,36 +270,102 @@ class TrainingRun:
         self.divergence = None
         self.version += 1
 
-    def restore_state(
-        self,
-        *,
-        flat: Array,
-        opt_state: OptimizerState,
-        rng_state: dict,
-        permutation: Array,
-        cursor: int,
-        step: int,
-        epoch: int,
-        history: History,
-        last_update: Array | None,
-        divergence: Divergence | None,
-    ) -> None:
-        """Put back a saved state (validated by the caller; see ``session_file``)."""
-        if flat.shape != (self.layout.size,):
-            raise ValueError(f"expected {self.layout.size} parameters, got {flat.shape}")
-        self._set_flat(np.array(flat, dtype=np.float64))
-        self.opt_state = opt_state
-        self.shuffle_rng = np.random.Generator(np.random.PCG64())
-        self.shuffle_rng.bit_generator.state = rng_state
-        self.permutation = permutation
-        self.cursor = cursor
-        self.step_count = step
-        self.epoch = epoch
-        self.history = history
-        self.last_update = last_update
-        self.divergence = divergence
+    # -------------------------------------------------------------------- capture & restore
+
+    def capture(self) -> RunState:
+        """The run's state now, as an immutable value (cheap: the arrays are shared, not copied).
+
+        Returns
+        -------
+        RunState
+            Everything that determines the run's future; :meth:`restore` puts it back.  The
+            history is not part of it.
+        """
+        state = RunState(
+            seed=self.seed,
+            hyper=self.hyper,
+            layer_sizes=self.layer_sizes,
+            parameters=self.flat,
+            optimizer_state=self.opt_state,
+            shuffle_rng=ShuffleRngState.of(self.shuffle_rng),
+            permutation=self.permutation,
+            cursor=self.cursor,
+            step=self.step_count,
+            epoch=self.epoch,
+            phase=self.phase,
+            last_update=self.last_update,
+            divergence=self.divergence,
+        )
+        # The same values in read-only form (copied once if an optimizer switch left writable
+        # zeros): the next capture then shares them too.
+        self.opt_state = state.optimizer_state
+        return state
+
+    def restore(self, state: RunState) -> None:
+        """Make ``state`` the run's state: the steps that follow are bit-identical to the ones
+        that followed when it was captured.
+
+        The history is left as it is (it is the log of the past; replace it separately), the
+        edit-marker coalescing starts afresh, and a half-run step's passes are recomputed.
+
+        Parameters
+        ----------
+        state
+            A state captured from this run or one with the same layer sizes and training-set
+            size (``session_file`` builds one from a file).
+
+        Raises
+        ------
+        TypeError
+            If ``state`` is not a :class:`RunState`.
+        ValueError
+            If it does not fit this run: other layer sizes, a permutation that is not one of
+            this run's training examples, or a divergence in a layer the network lacks.  The run
+            is unchanged then.
+        """
+        self._check_fits(state)
+        self.seed = state.seed
+        self.hyper = state.hyper
+        self._set_flat(state.parameters)
+        #: The optimizer's state, one flat vector per buffer (laid out like ``flat``).
+        self.opt_state = state.optimizer_state
+        self.shuffle_rng = state.shuffle_rng.generator()
+        self.permutation = state.permutation
+        self.cursor = state.cursor
+        self.step_count = state.step
+        self.epoch = state.epoch
+        #: The update Δp the last applied step added to ``flat``.
+        self.last_update = state.last_update
+        self.divergence = state.divergence
+        self._last_edit: ParameterEdited | None = None  # the edit burst a slider drag is in
         self._clear_pending()
         self.version += 1
+        if state.phase == "forward":
+            self.forward()
+        elif state.phase == "backward":
+            self.backward()
+
+    def _check_fits(self, state: RunState) -> None:
+        if not isinstance(state, RunState):
+            raise TypeError(f"restore needs a RunState, got {type(state).__name__}")
+        if state.layer_sizes != self.layer_sizes:
+            raise ValueError(
+                f"the state is for a network with layer sizes {_sizes(state.layer_sizes)}; "
+                f"this run's network has {_sizes(self.layer_sizes)}"
+            )
+        if len(state.permutation) != self.n_train:
+            raise ValueError(
+                f"the state's permutation orders {len(state.permutation)} training examples; "
+                f"this run has {self.n_train}"
+            )
+        if not np.array_equal(np.sort(state.permutation), np.arange(self.n_train)):
+            raise ValueError("the state's permutation must list every training example exactly once")
+        div = state.divergence
+        if div is not None and div.layer is not None and not 0 <= div.layer < len(self.layer_sizes) - 1:
+            raise ValueError(
+                f"the state's divergence names layer {div.layer}; this network has layers "
+                f"0 … {len(self.layer_sizes) - 2}"
+            )
 
     # ------------------------------------------------------------------------------ stepping
 
@@ -399,8 +451,8 @@ class TrainingRun:
                 return self._diverged(Divergence(step_number, quantity, bad, hyper.learning_rate))
         # Commit.
         self._set_flat(new_flat)
-        self.opt_state = new_state
-        self.last_update = delta
+        self.opt_state = _readonly_state(new_state)
+        self.last_update = _readonly(delta)
         self.step_count = step_number
         self.history.steps.append(step_number, back.data_loss, *grad_norms)
         self.cursor += len(self._pending_batch)  # type: ignore[arg-type]
@@ -411,7 +463,7 @@ class TrainingRun:
         if self.cursor >= self.n_train:
             self.epoch += 1
             self.cursor = 0
-            self.permutation = self.shuffle_rng.permutation(self.n_train)
+            self.permutation = _readonly(self.shuffle_rng.permutation(self.n_train))
             if self.evaluate_each_epoch:
                 self.evaluate(record=True)
         return True
@@ -566,6 +618,24 @@ class TrainingRun:
 
 
 _FLOAT_MAX = float(np.finfo(np.float64).max)
+
+
+def _readonly(fresh: Array) -> Array:
+    """Mark an array the run has just made (and nothing else holds) read-only, in place."""
+    fresh.setflags(write=False)
+    return fresh
+
+
+def _readonly_state(fresh: OptimizerState) -> OptimizerState:
+    """The same, for the buffers of an optimizer state ``propose`` or ``initial_state`` made."""
+    for arrays in fresh.buffers.values():
+        for array in arrays:
+            array.setflags(write=False)
+    return fresh
+
+
+def _sizes(layer_sizes: Sequence[int]) -> str:
+    return "-".join(str(n) for n in layer_sizes)
 
 
 def _recordable(value: float | None) -> float:

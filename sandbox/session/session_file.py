@@ -2,7 +2,10 @@
 
 A session file holds everything needed to continue a run bit for bit: the configuration, the
 data itself (so imported CSV data travels with the file), the weights, the optimizer state, the
-shuffle RNG state, the step and epoch counters, and the history.
+shuffle RNG state, the step and epoch counters, and the history.  The ``seed``, ``training``
+and ``state`` sections together are the run's :class:`~sandbox.session.state.RunState`: writing
+takes ``run.capture()``, reading builds a RunState and hands it to ``run.restore``; the history
+is read and set separately.
 
 Reading is defensive.  The file size is checked before anything is read; the JSON parser
 rejects NaN, Infinity and over-deep nesting; then every field's type, range and array shape is
@@ -32,7 +35,8 @@ from .csv_import import MAX_CLASSES
 from .datasets import CLASSIFICATION, MAX_POINTS, REGRESSION, Dataset
 from .history import DEFAULT_CAPACITY, MAX_MARKER_TEXT, MAX_MARKERS, History, Marker, Series
 from .json_text import dumps, loads
-from .run import Divergence, TrainingRun
+from .run import TrainingRun
+from .state import Divergence, RunState, ShuffleRngState
 
 FORMAT = "backprop-sandbox-session"
 FORMAT_VERSION = 1
@@ -41,7 +45,6 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 #: (at most 200 characters, see csv_import), file names (255) and edit markers (MAX_MARKER_TEXT).
 MAX_TEXT = max(1000, MAX_MARKER_TEXT)
 MAX_DESCRIPTION = 4000
-SUFFIX = ".bpsession.json"
 
 
 class SessionFileError(ValueError):
@@ -141,11 +144,18 @@ def _layers(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]) -> dict
 
 
 def to_document(run: TrainingRun) -> dict[str, Any]:
-    """The JSON document (plain dicts and lists) for ``run``."""
-    ds, spec, net, hyper = run.dataset, run.data_spec, run.network_spec, run.hyper
+    """The JSON document (plain dicts and lists) for ``run``.
+
+    The ``state`` section is ``run.capture()``, except its phase: a half-run step is saved as
+    not started (the next step computes the same passes again).  The history is written from
+    ``run.history``.
+    """
+    ds, spec, net = run.dataset, run.data_spec, run.network_spec
+    state = run.capture()
+    hyper, layout = state.hyper, run.layout
     targets = ds.targets.astype(np.int64).tolist() if ds.is_classification else _floats(ds.targets)
     history = run.history
-    rng_state = run.shuffle_rng.bit_generator.state
+    rng = state.shuffle_rng
     return {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -172,33 +182,33 @@ def to_document(run: TrainingRun) -> dict[str, Any]:
             "eps": float(hyper.eps),
             "evaluate_each_epoch": run.evaluate_each_epoch,
         },
-        "seed": run.seed,
+        "seed": state.seed,
         "state": {
-            "step": run.step_count,
-            "epoch": run.epoch,
-            "cursor": run.cursor,
-            "permutation": run.permutation.tolist(),
+            "step": state.step,
+            "epoch": state.epoch,
+            "cursor": state.cursor,
+            "permutation": state.permutation.tolist(),
             "shuffle_rng": {
-                "bit_generator": rng_state["bit_generator"],
-                "state": int(rng_state["state"]["state"]),
-                "inc": int(rng_state["state"]["inc"]),
-                "has_uint32": int(rng_state["has_uint32"]),
-                "uinteger": int(rng_state["uinteger"]),
+                "bit_generator": "PCG64",
+                "state": rng.state,
+                "inc": rng.inc,
+                "has_uint32": rng.has_uint32,
+                "uinteger": rng.uinteger,
             },
-            "parameters": _layers(run.weights, run.biases),
+            "parameters": _layers(*layout.unpack(state.parameters)),
             "optimizer_state": {
-                "t": run.opt_state.t,
+                "t": state.optimizer_state.t,
                 "buffers": {
-                    name: _layers(*run.layout.unpack(bufs[0]))
-                    for name, bufs in run.opt_state.buffers.items()
+                    name: _layers(*layout.unpack(bufs[0]))
+                    for name, bufs in state.optimizer_state.buffers.items()
                 },
             },
-            "last_update": None if run.last_update is None else _layers(*run.layout.unpack(run.last_update)),
-            "divergence": None if run.divergence is None else {
-                "step": run.divergence.step,
-                "quantity": run.divergence.quantity,
-                "layer": run.divergence.layer,
-                "learning_rate": float(run.divergence.learning_rate),
+            "last_update": None if state.last_update is None else _layers(*layout.unpack(state.last_update)),
+            "divergence": None if state.divergence is None else {
+                "step": state.divergence.step,
+                "quantity": state.divergence.quantity,
+                "layer": state.divergence.layer,
+                "learning_rate": float(state.divergence.learning_rate),
             },
         },
         "history": {
@@ -524,7 +534,10 @@ def from_document(doc: Any) -> TrainingRun:
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
         raise _Invalid(f"description must be text of at most {MAX_DESCRIPTION} characters")
     run.description = description
-    _restore_state(run, doc["state"], doc.get("history"))
+    state = _read_state(run, doc["state"])
+    history = _read_history(run, doc.get("history"))
+    run.restore(state)
+    run.history = history
     return run
 
 
@@ -533,7 +546,8 @@ def _parameter_count(n_in: int, hidden: Sequence[int], n_out: int) -> int:
     return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
-def _restore_state(run: TrainingRun, state: Any, history: Any) -> None:
+def _read_state(run: TrainingRun, state: Any) -> RunState:
+    """The ``state`` section as a RunState for ``run`` (which supplies seed and hyperparameters)."""
     s = _dict(state, "state", ("step", "epoch", "cursor", "permutation", "shuffle_rng", "parameters",
                                "optimizer_state"), optional=("last_update", "divergence"))
     sizes = run.layer_sizes
@@ -550,15 +564,12 @@ def _restore_state(run: TrainingRun, state: Any, history: Any) -> None:
 
     rng = _dict(s["shuffle_rng"], "state.shuffle_rng", ("bit_generator", "state", "inc", "has_uint32", "uinteger"))
     _str(rng["bit_generator"], "state.shuffle_rng.bit_generator", ("PCG64",))
-    rng_state = {
-        "bit_generator": "PCG64",
-        "state": {
-            "state": _int(rng["state"], "state.shuffle_rng.state", 0, 2**128 - 1),
-            "inc": _int(rng["inc"], "state.shuffle_rng.inc", 0, 2**128 - 1),
-        },
-        "has_uint32": _int(rng["has_uint32"], "state.shuffle_rng.has_uint32", 0, 1),
-        "uinteger": _int(rng["uinteger"], "state.shuffle_rng.uinteger", 0, 2**32 - 1),
-    }
+    shuffle_rng = ShuffleRngState(
+        state=_int(rng["state"], "state.shuffle_rng.state", 0, 2**128 - 1),
+        inc=_int(rng["inc"], "state.shuffle_rng.inc", 0, 2**128 - 1),
+        has_uint32=_int(rng["has_uint32"], "state.shuffle_rng.has_uint32", 0, 1),
+        uinteger=_int(rng["uinteger"], "state.shuffle_rng.uinteger", 0, 2**32 - 1),
+    )
 
     weights, biases = _layer_arrays(s["parameters"], "state.parameters", sizes)
     opt = _dict(s["optimizer_state"], "state.optimizer_state", ("t", "buffers"))
@@ -585,8 +596,31 @@ def _restore_state(run: TrainingRun, state: Any, history: Any) -> None:
             layer=None if layer is None else _int(layer, "state.divergence.layer", 0, len(sizes) - 2),
             learning_rate=_num(dv["learning_rate"], "state.divergence.learning_rate", 0.0),
         )
+    return RunState(
+        seed=run.seed,
+        hyper=run.hyper,
+        layer_sizes=sizes,
+        parameters=_readonly(run.layout.pack(weights, biases)),
+        optimizer_state=OptimizerState({name: [_readonly(b[0])] for name, b in buffers.items()}, t),
+        shuffle_rng=shuffle_rng,
+        permutation=_readonly(permutation),
+        cursor=cursor,
+        step=step,
+        epoch=epoch,
+        last_update=None if last_update is None else _readonly(last_update),
+        divergence=divergence,
+    )
 
-    hist = History.empty(len(sizes) - 1)
+
+def _readonly(fresh: np.ndarray) -> np.ndarray:
+    """Mark an array just built here read-only, so RunState takes it without a copy."""
+    fresh.setflags(write=False)
+    return fresh
+
+
+def _read_history(run: TrainingRun, history: Any) -> History:
+    """The ``history`` section (empty if the file has none)."""
+    hist = History.empty(len(run.layer_sizes) - 1)
     if history is not None:
         h = _dict(history, "history", ("steps", "evaluations", "markers"))
         hist.steps = _series(h["steps"], "history.steps", hist.steps.columns)
@@ -595,16 +629,4 @@ def _restore_state(run: TrainingRun, state: Any, history: Any) -> None:
             _list(m, f"history.markers[{k}]", 2)
             hist.markers.append(Marker(_int(m[0], f"history.markers[{k}][0]", 0, 2**62),
                                        _str(m[1], f"history.markers[{k}][1]")))
-
-    run.restore_state(
-        flat=run.layout.pack(weights, biases),
-        opt_state=OptimizerState(buffers, t),
-        rng_state=rng_state,
-        permutation=permutation,
-        cursor=cursor,
-        step=step,
-        epoch=epoch,
-        history=hist,
-        last_update=last_update,
-        divergence=divergence,
-    )
+    return hist
