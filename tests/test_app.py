@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from sandbox.session.naming import WeightRef
 from qt_helpers import small_run, wait_for_snapshot
@@ -191,10 +191,23 @@ def test_divergence_pauses_with_a_banner_offering_a_lower_learning_rate(qtbot):
     text = win.banner.label.text()
     assert f"step {snap.divergence.step}" in text and "learning rate 3" in text
     # The last finite weights are astronomically large here, so resetting comes first.
-    assert "huge" in text and "reset" in win.banner.buttons[0].text()
+    assert "huge" in text
+    # The offer is checked first: the worker trains a scratch copy with it.
+    qtbot.waitUntil(lambda: bool(win.banner.buttons), timeout=10_000)
+    assert "reset" in win.banner.buttons[0].text()
     qtbot.mouseClick(win.banner.buttons[0], Qt.MouseButton.LeftButton)
-    wait_for_snapshot(qtbot, c, lambda s: s.hyper.learning_rate == 0.3 and s.divergence is None and s.step == 0)
+    snap = wait_for_snapshot(qtbot, c, lambda s: s.hyper.learning_rate < 3.0 and s.divergence is None and s.step == 0)
     assert not win.banner.isVisible()
+    # The rate offered does not diverge again at once: check with the engine on the same session.
+    from sandbox.session.advice import trial_steps
+
+    fresh = load(path)
+    fresh.set_hyperparameters(learning_rate=snap.hyper.learning_rate)
+    assert fresh.train(trial_steps(fresh)) == trial_steps(fresh) and fresh.divergence is None
+    # … while the plain tenfold reduction the banner used to offer does.
+    naive = load(path)
+    naive.set_hyperparameters(learning_rate=0.3)
+    assert naive.train(trial_steps(naive)) < trial_steps(naive)
     win.skip_unsaved_prompt = True
     win.close()
 
@@ -293,3 +306,40 @@ def test_stepping_phases_shows_what_each_phase_produced(window, qtbot):
     wait_for_snapshot(qtbot, c, lambda s: s.step == 2)
     qtbot.wait(100)
     assert canvas.view_mode == "weights"
+
+
+def test_saving_and_waiting_connects_no_new_handlers(window, qtbot, tmp_path):
+    from PySide6.QtCore import SIGNAL
+
+    c = window.controller
+    signals = ("saveFinished(QString,bool,QString)", "sessionSaved(QString)", "commandFailed(QString,QString)")
+    before = {name: c.receivers(SIGNAL(name)) for name in signals}
+    for k in range(3):
+        assert window._save_to(str(tmp_path / f"s{k}.json"), wait=True)
+    assert {name: c.receivers(SIGNAL(name)) for name in signals} == before
+    assert (tmp_path / "s2.json").is_file()
+
+
+def test_a_failing_snapshot_opens_one_dialog_and_the_app_lives_on(window, qtbot, monkeypatch):
+    import sandbox._qt.worker as worker_module
+
+    real = worker_module.make_snapshot
+    crashes = []
+    window.controller.workerCrashed.connect(crashes.append)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("forced failure")
+
+    monkeypatch.setattr(worker_module, "make_snapshot", broken)
+    window.controller.step()
+    qtbot.waitUntil(lambda: len(crashes) == 1)
+    window.controller.step()  # a second command fails too: still one dialog, never a storm
+    qtbot.waitUntil(lambda: len(crashes) == 2)
+    boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+    assert len(boxes) == 1 and "forced failure" in boxes[0].detailedText()
+    monkeypatch.setattr(worker_module, "make_snapshot", real)
+    step = window.controller.snapshot.step
+    window.controller.step()
+    wait_for_snapshot(qtbot, window.controller, lambda s: s.step > step)
+    assert len(crashes) == 2
+    boxes[0].close()

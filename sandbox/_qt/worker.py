@@ -317,7 +317,7 @@ class TrainingWorker(QObject):
                 self._replace(outcome.run)
             if outcome.event is not None:
                 self.editApplied.emit(outcome.event)
-            if isinstance(command, cmd.EvaluateLoss):
+            if isinstance(command, (cmd.EvaluateLoss, cmd.SuggestLearningRate)):
                 self._needs_snapshot = False  # a query changes nothing on screen
                 self.resultReady.emit(command, outcome.result)
 

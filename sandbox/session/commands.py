@@ -196,6 +196,18 @@ class EvaluateLoss(Command):
     failure_title: ClassVar[str] = "Could not evaluate the loss"
 
 
+@dataclass(frozen=True)
+class SuggestLearningRate(Command):
+    """A lower learning rate checked not to diverge at once (see ``session.advice``), from the
+    kept state or, with ``from_reset``, from fresh weights; the run is not changed."""
+
+    from_reset: bool = False
+    request: int = 0
+    changes_view: ClassVar[bool] = False
+    modifies: ClassVar[bool] = False
+    failure_title: ClassVar[str] = "Could not check a learning rate"
+
+
 # --------------------------------------------------------------------------- edit events
 
 
@@ -352,6 +364,10 @@ def apply(run, command: Command) -> Outcome:
         return reconfigure(run, command)
     elif isinstance(command, EvaluateLoss):
         return Outcome(run, result=run.objective_with(command.ref, command.value))
+    elif isinstance(command, SuggestLearningRate):
+        from .advice import safe_learning_rate
+
+        return Outcome(run, result=safe_learning_rate(run, from_reset=command.from_reset))
     else:
         raise TypeError(f"{type(command).__name__} is not a command about the run")
     return Outcome(run)

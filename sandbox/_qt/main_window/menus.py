@@ -1,0 +1,84 @@
+"""The main window's menu bar: File, Training, View and Help."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+
+from ...resources import example_sessions
+from ...viewstate import ViewMode
+from .messages import example_title
+
+
+def build_menus(self) -> None:
+    """Fill ``self``'s (a MainWindow's) menu bar; keeps the actions tests and views need."""
+    bar = self.menuBar()
+    file_menu = bar.addMenu("&File")
+    self.new_action = _action(file_menu, "&New", self.new_session, QKeySequence.StandardKey.New)
+    self.open_action = _action(file_menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
+    self.examples_menu = file_menu.addMenu("Open &Example")
+    for path in example_sessions():
+        act = self.examples_menu.addAction(example_title(path.stem))
+        act.setToolTip(str(path))
+        act.triggered.connect(lambda _=False, p=str(path): self.open_path(p))
+    self.recent_menu = file_menu.addMenu("Open &Recent")
+    self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+    file_menu.addSeparator()
+    self.save_action = _action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
+    self.save_as_action = _action(file_menu, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
+    file_menu.addSeparator()
+    self.import_action = _action(file_menu, "&Import CSV…", self.import_csv_dialog)
+    export = file_menu.addMenu("&Export Image")
+    _action(export, "&Network canvas…", lambda: self.export_image_dialog("canvas"))
+    _action(export, "&Output view…", lambda: self.export_image_dialog("output"))
+    _action(export, "&Loss plot…", lambda: self.export_image_dialog("loss"))
+    _action(export, "&Whole window…", lambda: self.export_image_dialog("window"))
+    file_menu.addSeparator()
+    self.quit_action = _action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+    training = bar.addMenu("&Training")
+    tb = self.training_bar
+    for act in (tb.play_action, tb.step_action, tb.epoch_action, tb.phase_action):
+        training.addAction(act)
+    training.addSeparator()
+    training.addAction(tb.reset_action)
+    training.addAction(tb.new_seed_action)
+
+    view = bar.addMenu("&View")
+    conn = view.addMenu("&Connections show")
+    group = QActionGroup(self)
+    self.view_mode_actions: dict[str, QAction] = {}
+    for key, (mode, label) in enumerate((("weights", "&Weights w"), ("gradients", "&Gradients ∂J/∂w"),
+                                        ("updates", "&Updates Δw")), start=1):
+        act = conn.addAction(label)
+        act.setCheckable(True)
+        act.setShortcut(QKeySequence(f"Ctrl+{key}"))
+        act.triggered.connect(lambda _=False, m=mode: self.canvas.set_view_mode(m))
+        group.addAction(act)
+        self.view_mode_actions[mode] = act
+    self.view_mode_actions[ViewMode(self.canvas.view_mode).value].setChecked(True)
+    self.canvas.viewModeChanged.connect(lambda m: self.view_mode_actions[ViewMode(m).value].setChecked(True))
+    theme_menu = view.addMenu("&Theme")
+    theme_group = QActionGroup(self)
+    self.theme_actions: dict[str, QAction] = {}
+    for mode, label in (("system", "Follow &system"), ("light", "&Light"), ("dark", "&Dark")):
+        act = theme_menu.addAction(label)
+        act.setCheckable(True)
+        act.setChecked(self.themes.mode == mode)
+        act.triggered.connect(lambda _=False, m=mode: self.set_theme(m))
+        theme_group.addAction(act)
+        self.theme_actions[mode] = act
+    view.addSeparator()
+    view.addAction(self.controls_dock.toggleViewAction())
+    view.addAction(self.inspector_dock.toggleViewAction())
+
+    help_menu = bar.addMenu("&Help")
+    _action(help_menu, "How to read the &canvas", self.show_help)
+    _action(help_menu, "&About Backprop Sandbox", self.show_about)
+
+
+def _action(menu, text: str, slot, shortcut=None) -> QAction:
+    act = menu.addAction(text)
+    if shortcut is not None:
+        act.setShortcut(QKeySequence(shortcut))
+    act.triggered.connect(lambda _=False: slot())
+    return act

@@ -1,0 +1,272 @@
+"""The main window: canvas in the centre, output view and loss plot on the right, controls on
+the left, the inspector below, and the File / Training / View menus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
+
+from ...resources import is_builtin
+from ...session import TrainingRun
+from ...session.snapshot import Snapshot
+from ..app import settings
+from ..controller import SessionController
+from ..controls import ControlsPanel
+from ..inspector import Inspector
+from ..loss_plot import LossPlot
+from ..network_canvas import NetworkCanvas
+from ..output_view import OutputView
+from ..theme import ThemeManager
+from ..training_bar import TrainingBar
+from .banner import Banner, DivergenceAdvice
+from .files import SessionFiles
+from .menus import build_menus
+from .messages import HELP_TEXT, phase_message
+
+
+class MainWindow(SessionFiles, QMainWindow):
+    """The Backprop Sandbox window.
+
+    Parameters
+    ----------
+    run
+        The session to open.
+    path
+        Its file, or None for a new (unsaved) session.  Built-in sessions are treated as
+        unsaved: Save asks where to put a copy.
+    themes
+        The application's theme manager.
+    """
+
+    def __init__(self, run: TrainingRun, path: str | None, themes: ThemeManager, max_fps: float = 60.0,
+                 persist_settings: bool = True) -> None:
+        super().__init__()
+        #: Whether window geometry is restored from and saved to the user's settings (off for
+        #: screenshots, benchmarks and tests, so they are reproducible).
+        self.persist_settings = persist_settings
+        self.themes = themes
+        self.controller = SessionController(run, parent=self, max_fps=max_fps)
+        self._path: Path | None = Path(path) if path and not is_builtin(path) else None
+        self._source_name = Path(path).name if path else "Untitled"
+        self._pending_open: str | None = None
+        self._last_divergence = None
+        self._previous_snapshot: Snapshot | None = None
+        self._expect_new_run = False  # set while a file opens: that new run needs no explaining
+        self._closing = False
+        self._sized_splitter = False
+        #: Close without the unsaved-changes question (CI's smoke test sets it).
+        self.skip_unsaved_prompt = False
+        self.last_message_box: QMessageBox | None = None
+        self._crash_box: QMessageBox | None = None
+        # No AnimatedDocks: it animates every relayout, which costs frames while training.
+        self.setDockOptions(QMainWindow.DockOption.AllowTabbedDocks)
+
+        # --- central: banner + description + canvas | output view over loss plot
+        self.canvas = NetworkCanvas(self.controller, themes)
+        self.output_view = OutputView(self.controller, themes)
+        self.loss_plot = LossPlot(self.controller, themes)
+        self.banner = Banner()
+        self.divergence_advice = DivergenceAdvice(self.controller, self.banner, themes)
+        self.divergence_advice.applied.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.description = QLabel()
+        self.description.setWordWrap(True)
+        self.description.setObjectName("description")
+        self.description.setContentsMargins(8, 4, 8, 0)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.setSpacing(2)
+        left_layout.addWidget(self.banner)
+        left_layout.addWidget(self.description)
+        left_layout.addWidget(self.canvas, 1)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.output_view)
+        right.addWidget(self.loss_plot)
+        right.setStretchFactor(0, 11)
+        right.setStretchFactor(1, 9)
+        right.setChildrenCollapsible(False)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+
+        # --- docks and toolbar
+        self.controls = ControlsPanel(self.controller, themes)
+        self.controls_dock = self._dock("Controls", "controlsDock", self.controls, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.inspector = Inspector(self.controller, themes)
+        self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.training_bar = TrainingBar(self.controller, themes, self)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.training_bar)
+
+        build_menus(self)
+        self.statusBar().showMessage("Press Space to train, → to step one batch.", 8000)
+
+        # --- wiring
+        c = self.controller
+        c.snapshotChanged.connect(self._on_controller_snapshot_changed)
+        c.commandFailed.connect(self._on_controller_command_failed)
+        c.sessionLoaded.connect(self._on_controller_session_loaded)
+        c.sessionSaved.connect(self._on_controller_session_saved)
+        c.saveFinished.connect(self._on_controller_save_finished)
+        c.workerCrashed.connect(self._on_controller_worker_crashed)
+        themes.themeChanged.connect(self._on_themes_theme_changed)
+        self._on_themes_theme_changed(themes.theme)
+        self._update_title(modified=False)
+        self._restore_window_state()
+
+    # ------------------------------------------------------------------------------ layout
+
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _restore_window_state(self) -> None:
+        s = settings()
+        geometry = s.value("window/geometry") if self.persist_settings else None
+        state = s.value("window/state") if self.persist_settings else None
+        restored = False
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            restored = self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        if not restored:
+            screen = self.screen().availableGeometry() if self.screen() else None
+            width, height = 1280, 800
+            if screen is not None:
+                width, height = min(width, screen.width()), min(height, screen.height())
+            self.resize(width, height)
+            self.resizeDocks([self.controls_dock], [260], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.inspector_dock], [230], Qt.Orientation.Vertical)
+
+    # ------------------------------------------------------------------------------- menus
+
+    # ------------------------------------------------------------------------- snapshots
+
+    def _on_controller_snapshot_changed(self, snap: Snapshot) -> None:
+        before = self._previous_snapshot
+        if before is not None and snap.run_id != before.run_id and not self._expect_new_run:
+            self.statusBar().showMessage(
+                "Fresh weights: changing the data, the features or the network starts training over.", 8000)
+        self._expect_new_run = False
+        self._follow_phase(self._previous_snapshot, snap)
+        self._previous_snapshot = snap
+        self._update_title(snap.modified)
+        self._show_description(snap)
+        if snap.divergence is not None and snap.divergence != self._last_divergence:
+            self._show_divergence(snap)
+        elif snap.divergence is None and self._last_divergence is not None:
+            self.banner.hide()
+        self._last_divergence = snap.divergence
+
+    def _follow_phase(self, before: Snapshot | None, snap: Snapshot) -> None:
+        """When the user steps one phase at a time, show what that phase produced."""
+        shown = phase_message(before, snap)
+        if shown is not None:
+            mode, message = shown
+            self.canvas.set_view_mode(mode.value)
+            self.statusBar().showMessage(message, 15000)
+
+    def _show_description(self, snap: Snapshot) -> None:
+        text = snap.description.strip()
+        self.description.setVisible(bool(text))
+        if text != self.description.text():
+            self.description.setText(text)
+
+    def _show_divergence(self, snap: Snapshot) -> None:
+        self.divergence_advice.show(snap)
+
+    def _update_title(self, modified: bool) -> None:
+        name = self._path.name if self._path else self._source_name
+        title = f"{name}[*] — Backprop Sandbox"
+        if self.windowTitle() != title:
+            self.setWindowTitle(title)
+        if self.isWindowModified() != bool(modified):
+            self.setWindowModified(bool(modified))
+
+    # ---------------------------------------------------------------------------- files
+
+    # -------------------------------------------------------------------------- messages
+
+    def show_error(self, title: str, text: str, details: str | None = None) -> QMessageBox:
+        """A window-modal error box that does not block the event loop (tests can find it)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        if details:
+            box.setDetailedText(details)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.open()
+        self.last_message_box = box
+        return box
+
+    def _on_controller_command_failed(self, title: str, message: str) -> None:
+        self._expect_new_run = False
+        if self._pending_open is not None and title.startswith("Could not open"):
+            self._pending_open = None
+        self.show_error(title, message)
+
+    def _on_controller_worker_crashed(self, details: str) -> None:
+        # One dialog at a time: a crash while its dialog is still open adds to its details.
+        if self._crash_box is not None and self._crash_box.isVisible():
+            self._crash_box.setDetailedText(self._crash_box.detailedText() + "\n" + details)
+            return
+        self._crash_box = self.show_error(
+            "Something went wrong",
+            "An unexpected error stopped training. Your session is still open; training is paused. "
+            "Saving now is safe. Please report the details below.",
+            details,
+        )
+
+    def show_help(self) -> None:
+        QMessageBox.information(self, "How to read the canvas", HELP_TEXT)
+
+    def show_about(self) -> None:
+        from ... import __version__
+
+        QMessageBox.about(self, "About Backprop Sandbox",
+                          f"Backprop Sandbox {__version__}\n\nSee, step and edit every gradient of a small "
+                          "neural network.")
+
+    # ---------------------------------------------------------------------------- theme
+
+    def set_theme(self, mode: str) -> None:
+        self.themes.set_mode(mode)
+        settings().setValue("theme", mode)
+
+    def _on_themes_theme_changed(self, theme) -> None:
+        self.description.setStyleSheet(f"color: {theme.muted};")
+        self.divergence_advice.restyle()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._sized_splitter:
+            # The canvas gets two thirds; the output view and loss plot the last third.
+            self._sized_splitter = True
+            total = max(self.splitter.width(), 600)
+            self.splitter.setSizes([total * 2 // 3, total - total * 2 // 3])
+
+    # ---------------------------------------------------------------------------- close
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if not self._closing and not self.skip_unsaved_prompt and not self.confirm_discard():
+            event.ignore()
+            return
+        self._closing = True
+        if self.persist_settings:
+            s = settings()
+            s.setValue("window/geometry", self.saveGeometry())
+            s.setValue("window/state", self.saveState())
+        self.controller.shutdown()
+        event.accept()
