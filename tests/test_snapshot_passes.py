@@ -100,7 +100,7 @@ def test_batch_pass_of_the_last_applied_step():
     for ours, engine in zip(bp.backward.grad_weights, gw):
         np.testing.assert_allclose(ours, engine, rtol=1e-12, atol=1e-15)
     assert bp.backward.data_loss == run.history.steps.column("loss")[-1]
-    assert all(not a.flags.writeable for a in pass_arrays(bp))
+    assert all(not a.flags.writeable for a in pass_arrays(bp) + [bp.rows])
 
 
 def test_batch_pass_stepped_by_hand_is_the_pending_one():
@@ -116,7 +116,7 @@ def test_batch_pass_stepped_by_hand_is_the_pending_one():
     snap = snap_of(run)
     assert snap.batch_pass.backward is back and snap.batch_pass.forward is fwd
     assert all(g is h for g, h in zip(snap.batch_gradients[0], back.grad_weights))
-    assert all(not a.flags.writeable for a in pass_arrays(snap.batch_pass))
+    assert all(not a.flags.writeable for a in pass_arrays(snap.batch_pass) + [snap.batch_pass.rows])
     run.update()
     snap = snap_of(run)
     assert snap.batch_pass.backward is back and snap.batch_pass.applied_step == 2

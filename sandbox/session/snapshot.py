@@ -221,12 +221,14 @@ def _batch_pass(run: TrainingRun, phase: str) -> Passes | None:
         back = run.backward() if phase == "backward" else None
         _freeze_passes(fwd, back)
         rows = run.next_batch_indices()
+        rows.setflags(write=False)
         return Passes(fwd, back, rows, tuple(run.weights), hyper.l1, hyper.l2, None)
     last = run.last_step_passes
     if last is None or run.last_step_version != run.version:
         return None
     fwd, back, rows, weights = last
     _freeze_passes(fwd, back)
+    rows.setflags(write=False)
     return Passes(fwd, back, rows, tuple(weights), hyper.l1, hyper.l2, run.step_count)
 
 
