@@ -6,6 +6,13 @@ as ``backprop(z, a, grad_a)`` so it can use whichever of ``z`` or ``a`` gives th
 exact derivative (``tanh' = 1 − a²``, ``σ' = a(1 − a)``), and softmax can apply its full
 Jacobian.  ``backprop`` may reuse ``grad_a``'s memory for its result.
 
+Each activation also supplies the derivative itself as ``derivative(z, a)`` = f'(z), a new
+array shaped like ``z``, for display (the chain-rule table).  For every element-wise activation
+``backprop(z, a, g) == g * derivative(z, a)``.  Softmax's derivative is a Jacobian
+``∂a_k/∂z_m = a_k(δ_km − a_m)`` per row; its ``derivative`` returns the diagonal
+``∂a_k/∂z_k = a_k(1 − a_k)`` only, while its ``backprop`` applies the full Jacobian-vector
+product.
+
 All functions take and return float64 arrays and never modify ``z`` or ``a``.
 """
 
@@ -45,6 +52,11 @@ def _linear_back(z: Array, a: Array, grad_a: Array) -> Array:
     return grad_a
 
 
+def _linear_deriv(z: Array, a: Array) -> Array:
+    # linear'(z) = 1
+    return np.ones_like(z)
+
+
 def _relu_fwd(z: Array) -> Array:
     return np.maximum(z, 0.0)
 
@@ -52,6 +64,11 @@ def _relu_fwd(z: Array) -> Array:
 def _relu_back(z: Array, a: Array, grad_a: Array) -> Array:
     # relu'(z) = 1 if z > 0 else 0 (0 at z = 0 by convention)
     return np.multiply(grad_a, z > 0, out=grad_a)
+
+
+def _relu_deriv(z: Array, a: Array) -> Array:
+    # relu'(z) = 1 if z > 0 else 0 (0 at z = 0, as in backprop)
+    return (z > 0).astype(np.float64)
 
 
 def _leaky_relu_fwd(z: Array) -> Array:
@@ -63,6 +80,11 @@ def _leaky_relu_back(z: Array, a: Array, grad_a: Array) -> Array:
     return grad_a * np.where(z > 0, 1.0, LEAKY_RELU_SLOPE)
 
 
+def _leaky_relu_deriv(z: Array, a: Array) -> Array:
+    # leaky_relu'(z) = 1 if z > 0 else 0.01
+    return np.where(z > 0, 1.0, LEAKY_RELU_SLOPE)
+
+
 def _elu_fwd(z: Array) -> Array:
     # expm1 on min(z, 0) keeps the unused branch from overflowing.
     return np.where(z > 0, z, ELU_ALPHA * np.expm1(np.minimum(z, 0.0)))
@@ -71,6 +93,11 @@ def _elu_fwd(z: Array) -> Array:
 def _elu_back(z: Array, a: Array, grad_a: Array) -> Array:
     # elu'(z) = 1 if z > 0 else α·e^z = a + α
     return grad_a * np.where(z > 0, 1.0, a + ELU_ALPHA)
+
+
+def _elu_deriv(z: Array, a: Array) -> Array:
+    # elu'(z) = 1 if z > 0 else α·e^z = a + α
+    return np.where(z > 0, 1.0, a + ELU_ALPHA)
 
 
 def _tanh_fwd(z: Array) -> Array:
@@ -84,9 +111,19 @@ def _tanh_back(z: Array, a: Array, grad_a: Array) -> Array:
     return np.multiply(grad_a, derivative, out=grad_a)
 
 
+def _tanh_deriv(z: Array, a: Array) -> Array:
+    # tanh'(z) = 1 − tanh²(z) = 1 − a²
+    return 1.0 - a * a
+
+
 def _sigmoid_back(z: Array, a: Array, grad_a: Array) -> Array:
     # σ'(z) = σ(z)(1 − σ(z)) = a(1 − a)
     return grad_a * (a * (1.0 - a))
+
+
+def _sigmoid_deriv(z: Array, a: Array) -> Array:
+    # σ'(z) = σ(z)(1 − σ(z)) = a(1 − a)
+    return a * (1.0 - a)
 
 
 def _softplus_fwd(z: Array) -> Array:
@@ -99,6 +136,11 @@ def _softplus_back(z: Array, a: Array, grad_a: Array) -> Array:
     return grad_a * sigmoid(z)
 
 
+def _softplus_deriv(z: Array, a: Array) -> Array:
+    # softplus'(z) = σ(z)
+    return sigmoid(z)
+
+
 def _swish_fwd(z: Array) -> Array:
     return z * sigmoid(z)
 
@@ -107,6 +149,12 @@ def _swish_back(z: Array, a: Array, grad_a: Array) -> Array:
     # swish(z) = z·σ(z);  swish'(z) = σ(z) + z·σ(z)(1 − σ(z)) = σ(z) + a(1 − σ(z))
     s = sigmoid(z)
     return grad_a * (s + a * (1.0 - s))
+
+
+def _swish_deriv(z: Array, a: Array) -> Array:
+    # swish'(z) = σ(z) + z·σ(z)(1 − σ(z)) = σ(z) + a(1 − σ(z))
+    s = sigmoid(z)
+    return s + a * (1.0 - s)
 
 
 def _sine_fwd(z: Array) -> Array:
@@ -118,9 +166,20 @@ def _sine_back(z: Array, a: Array, grad_a: Array) -> Array:
     return grad_a * np.cos(z)
 
 
+def _sine_deriv(z: Array, a: Array) -> Array:
+    # sin'(z) = cos(z)
+    return np.cos(z)
+
+
 def _softmax_back(z: Array, a: Array, grad_a: Array) -> Array:
     # The Jacobian is diag(a) − a aᵀ per row, so J·g = a ⊙ (g − (g·a)).
     return a * (grad_a - np.sum(grad_a * a, axis=-1, keepdims=True))
+
+
+def _softmax_deriv(z: Array, a: Array) -> Array:
+    # Only the Jacobian's diagonal, ∂a_k/∂z_k = a_k(1 − a_k); the off-diagonal terms
+    # ∂a_k/∂z_m = −a_k a_m (k ≠ m) are not returned.  backprop uses the full Jacobian.
+    return a * (1.0 - a)
 
 
 @dataclass(frozen=True)
@@ -136,6 +195,10 @@ class Activation:
     backprop
         ``δ_z = backprop(z, a, δ_a)``: the chain rule through this activation.  It may
         overwrite ``δ_a`` (callers pass a temporary) but never ``z`` or ``a``.
+    derivative
+        ``f'(z) = derivative(z, a)`` with ``a = f(z)``, a new array shaped like ``z``.  For an
+        element-wise activation ``backprop(z, a, g) == g * derivative(z, a)``; for softmax it
+        is the Jacobian's diagonal ``a(1 − a)`` (backprop applies the full Jacobian).
     output_only
         True for activations that couple a row's units (softmax): last layer only.
     """
@@ -143,22 +206,23 @@ class Activation:
     name: str
     forward: Callable[[Array], Array]
     backprop: Callable[[Array, Array, Array], Array]
+    derivative: Callable[[Array, Array], Array]
     output_only: bool = False
 
 
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("linear", _linear_fwd, _linear_back),
-        Activation("relu", _relu_fwd, _relu_back),
-        Activation("leaky_relu", _leaky_relu_fwd, _leaky_relu_back),
-        Activation("elu", _elu_fwd, _elu_back),
-        Activation("tanh", _tanh_fwd, _tanh_back),
-        Activation("sigmoid", sigmoid, _sigmoid_back),
-        Activation("softplus", _softplus_fwd, _softplus_back),
-        Activation("swish", _swish_fwd, _swish_back),
-        Activation("sine", _sine_fwd, _sine_back),
-        Activation("softmax", softmax, _softmax_back, output_only=True),
+        Activation("linear", _linear_fwd, _linear_back, _linear_deriv),
+        Activation("relu", _relu_fwd, _relu_back, _relu_deriv),
+        Activation("leaky_relu", _leaky_relu_fwd, _leaky_relu_back, _leaky_relu_deriv),
+        Activation("elu", _elu_fwd, _elu_back, _elu_deriv),
+        Activation("tanh", _tanh_fwd, _tanh_back, _tanh_deriv),
+        Activation("sigmoid", sigmoid, _sigmoid_back, _sigmoid_deriv),
+        Activation("softplus", _softplus_fwd, _softplus_back, _softplus_deriv),
+        Activation("swish", _swish_fwd, _swish_back, _swish_deriv),
+        Activation("sine", _sine_fwd, _sine_back, _sine_deriv),
+        Activation("softmax", softmax, _softmax_back, _softmax_deriv, output_only=True),
     )
 }
 

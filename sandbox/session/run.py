@@ -86,7 +86,18 @@ class TrainingRun:
         Set when the non-finite guard stopped training; cleared by any edit or reset.
     version
         Bumped by every change to the parameters, for caches and snapshot generations.
+    last_step_passes
+        ``(forward, backward, rows, weights)`` of the last applied step: its passes on its
+        mini-batch, the batch's training-set row indices and the weights the passes ran with
+        (those before its update); None before the first step.  Treat as read-only.
+    last_step_version
+        ``version`` right after the last applied step: if ``version`` differs, parameters or
+        hyperparameters changed since (an edit, a reset, a load) and the passes are stale.
     """
+
+    #: Set by ``_apply`` (class defaults, so every construction path starts with "no step yet").
+    last_step_passes: tuple[ForwardPass, BackwardPass, Array, list[Array]] | None = None
+    last_step_version: int = -1
 
     # ----------------------------------------------------------------------------- creation
 
@@ -406,7 +417,7 @@ class TrainingRun:
             self._pending_batch = idx
             fwd = self.network.forward(self.weights, self.biases, self.X_train[idx])
             back = self.network.backward(self.weights, fwd, self.Y_train[idx], self.hyper.l1, self.hyper.l2)
-            return self._apply(back)
+            return self._apply(back, fwd)
         return self.update()
 
     def train(self, n_steps: int, callback: Callable[[TrainingRun], None] | None = None) -> int:
@@ -429,7 +440,9 @@ class TrainingRun:
             done += 1
         return done
 
-    def _apply(self, back: BackwardPass) -> bool:
+    def _apply(self, back: BackwardPass, fwd: ForwardPass | None = None) -> bool:
+        """Commit the update of ``back`` (the pending backward pass; ``fwd`` is its forward pass,
+        the pending one when not given)."""
         hyper = self.hyper
         step_number = self.step_count + 1
         if not math.isfinite(back.objective):
@@ -450,16 +463,21 @@ class TrainingRun:
             if bad is not None:
                 return self._diverged(Divergence(step_number, quantity, bad, hyper.learning_rate))
         # Commit.
+        weights_used = self.weights
         self._set_flat(new_flat)
         self.opt_state = _readonly_state(new_state)
         self.last_update = _readonly(delta)
         self.step_count = step_number
         self.history.steps.append(step_number, back.data_loss, *grad_norms)
         self.cursor += len(self._pending_batch)  # type: ignore[arg-type]
+        if fwd is None:
+            fwd = self._pending_forward
+        self.last_step_passes = (fwd, back, self._pending_batch, weights_used)  # type: ignore[assignment]
         self._pending_batch = self._pending_forward = self._pending_backward = None
         self._inspection = self._preview = None
         self.last_phase = "update"
         self.version += 1
+        self.last_step_version = self.version
         if self.cursor >= self.n_train:
             self.epoch += 1
             self.cursor = 0

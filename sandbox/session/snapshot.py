@@ -2,7 +2,9 @@
 
 A snapshot holds everything the views draw, so the GUI never touches the live run.  Arrays
 are either the run's own parameter vectors (which the engine never writes to: every step and
-edit makes new ones, and they are flagged read-only) or fresh copies.  History arrives as the
+edit makes new ones, and they are flagged read-only), arrays the run computed fresh for its
+passes (flagged read-only here, never copied), or fresh copies.  Explanations derived from a
+snapshot (gradient terms, blame ranks, chain-rule tables) live in :mod:`sandbox.analysis`.  History arrives as the
 rows added since the last snapshot the GUI *consumed*, so a skipped snapshot loses nothing.
 
 Snapshots carry the ``generation`` of the last GUI command the worker had applied when it made
@@ -16,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..analysis.neurons import NeuronStats, neuron_means
+from ..engine import BackwardPass, ForwardPass
 from .config import DataSpec, Hyperparameters, NetworkSpec
 from .datasets import Dataset
 from .grid import Grid, evaluate_grid
@@ -59,13 +63,61 @@ def _delta(series, have: tuple[int, int]) -> tuple[SeriesDelta, tuple[int, int]]
     return delta, (series.revision, len(series))
 
 
-@dataclass(frozen=True)
-class NeuronStats:
-    """Per-layer, per-neuron means over the training set (index 0 = input features)."""
+__all__ = ["HistoryCursor", "NeuronStats", "Passes", "SeriesDelta", "Snapshot", "make_snapshot"]
 
-    mean_activation: list[Array]
-    mean_delta: list[Array | None]
-    mean_abs_delta: list[Array | None]
+
+@dataclass(frozen=True)
+class Passes:
+    """A forward and a backward pass over some training rows, and what they ran with.
+
+    Every array is read-only and shared with the run (it computed them fresh for this pass);
+    nothing is copied per snapshot.  Layers are *activation* layers as in
+    :class:`~sandbox.session.naming.NeuronRef`: 0 = the inputs, L = the output.
+
+    Attributes
+    ----------
+    forward
+        ``forward.pre_activations[l − 1]`` = z_l and ``forward.activations[l]`` = a_l, each
+        (rows, n_l).
+    backward
+        ``backward.grad_pre_activations[l − 1]`` = ∂J/∂z_l = δ_l / rows (see :meth:`delta`),
+        ``grad_weights``, ``grad_biases``, ``objective`` and ``data_loss`` of these rows.
+        None for a pending mini-batch whose backward phase has not run yet.
+    rows
+        Indices into the training set (``TrainingRun.X_train``, whose row order the full
+        training-set pass has) of the rows, or None for the whole training set in order.
+        ``dataset.train_indices[rows]`` gives dataset indices.
+    weights
+        The weight matrices the passes ran with (for a step already applied, those before it).
+    l1, l2
+        The regularisation rates in ``backward``'s objective and gradients.
+    applied_step
+        The number of the step that applied this pass's update, or None if it has not been
+        applied (it ran with the snapshot's parameters).
+    """
+
+    forward: ForwardPass
+    backward: BackwardPass | None
+    rows: Array | None
+    weights: tuple[Array, ...]
+    l1: float
+    l2: float
+    applied_step: int | None = None
+
+    @property
+    def n_rows(self) -> int:
+        return self.forward.batch_size
+
+    def delta(self, layer: int) -> Array:
+        """Per-example error signals δ_l = ∂ℓ_r/∂z_l of activation layer ``layer`` ≥ 1, as a
+        new (rows, n_l) array (n_rows · ∂J/∂z_l; for one row r, index ``grad_pre_activations``
+        first)."""
+        if self.backward is None:
+            raise ValueError("this pass has no backward pass yet")
+        depth = len(self.backward.grad_pre_activations)
+        if not isinstance(layer, (int, np.integer)) or not 1 <= layer <= depth:
+            raise ValueError(f"layer must be in 1 … {depth}, got {layer!r}")
+        return self.backward.grad_pre_activations[layer - 1] * self.n_rows
 
 
 @dataclass(frozen=True)
@@ -114,6 +166,12 @@ class Snapshot:
     batch_indices: Array
     batch_gradients: tuple[tuple[Array, ...], tuple[Array, ...]] | None
     neurons: NeuronStats
+    #: Forward and backward pass over the whole training set with the current parameters.
+    train_pass: Passes
+    #: The mini-batch pass: the pending one when phases were stepped by hand (in phase
+    #: "forward" its ``backward`` is None), else the last applied step's; None before the first
+    #: step, or once parameters or hyperparameters changed after it (an edit, reset or load).
+    batch_pass: Passes | None
     evaluation: Evaluation
     grid: Grid | None
     train_outputs: Array
@@ -135,6 +193,43 @@ class Snapshot:
     @property
     def n_layers(self) -> int:
         return len(self.weights)
+
+
+def _freeze(arrays) -> tuple[Array, ...]:
+    """Flag arrays read-only in place (no copy): for arrays the run computed fresh for a pass,
+    which nothing writes to afterwards."""
+    for a in arrays:
+        a.setflags(write=False)
+    return tuple(arrays)
+
+
+def _freeze_passes(fwd: ForwardPass, back: BackwardPass | None) -> None:
+    _freeze(fwd.pre_activations)
+    _freeze(fwd.activations)
+    if back is not None:
+        _freeze(back.grad_pre_activations)
+        _freeze(back.grad_weights)
+        _freeze(back.grad_biases)
+
+
+def _batch_pass(run: TrainingRun, phase: str) -> Passes | None:
+    """The pending mini-batch pass, else the last applied step's while nothing changed since."""
+    hyper = run.hyper
+    if phase != "idle":
+        # Pending passes: forward() and backward() return them without running anything.
+        fwd = run.forward()
+        back = run.backward() if phase == "backward" else None
+        _freeze_passes(fwd, back)
+        rows = run.next_batch_indices()
+        rows.setflags(write=False)
+        return Passes(fwd, back, rows, tuple(run.weights), hyper.l1, hyper.l2, None)
+    last = run.last_step_passes
+    if last is None or run.last_step_version != run.version:
+        return None
+    fwd, back, rows, weights = last
+    _freeze_passes(fwd, back)
+    rows.setflags(write=False)
+    return Passes(fwd, back, rows, tuple(weights), hyper.l1, hyper.l2, run.step_count)
 
 
 def _readonly(arrays) -> tuple[Array, ...]:
@@ -166,12 +261,10 @@ def make_snapshot(
         inspection = run.inspect()
         back = inspection.backward
         fwd = inspection.forward
-        deltas = back.deltas
-        neurons = NeuronStats(
-            mean_activation=[a.mean(axis=0) for a in fwd.activations],
-            mean_delta=[None] + [d.mean(axis=0) for d in deltas],
-            mean_abs_delta=[None] + [np.abs(d).mean(axis=0) for d in deltas],
-        )
+        _freeze_passes(fwd, back)
+        train_pass = Passes(fwd, back, None, tuple(run.weights), run.hyper.l1, run.hyper.l2, None)
+        batch_pass = _batch_pass(run, phase)
+        neurons = neuron_means(fwd, back)
         train_loss, train_acc = run.score(fwd, run.Y_train)
         if len(run.X_test):
             test_fwd = run.network.forward(run.weights, run.biases, run.X_test)
@@ -183,9 +276,9 @@ def make_snapshot(
         evaluation = Evaluation(train_loss, test_loss, train_acc, test_acc)
         next_update = run.update_by_layer(run.preview_update())
         batch_grads = None
-        if run.phase == "backward":
+        if phase == "backward":
             pending = run.backward()
-            batch_grads = (tuple(pending.grad_weights), tuple(pending.grad_biases))
+            batch_grads = (_freeze(pending.grad_weights), _freeze(pending.grad_biases))
         grid = evaluate_grid(run, grid_resolution) if grid_resolution else None
 
     steps_delta, steps_end = _delta(run.history.steps, cursor.steps)
@@ -219,17 +312,19 @@ def make_snapshot(
         divergence=run.divergence,
         weights=_readonly(run.weights),
         biases=_readonly(run.biases),
-        grad_weights=_readonly(back.grad_weights),
-        grad_biases=_readonly(back.grad_biases),
+        grad_weights=tuple(back.grad_weights),
+        grad_biases=tuple(back.grad_biases),
         objective=back.objective,
         last_update=None if last is None else (_readonly(last[0]), _readonly(last[1])),
         next_update=(_readonly(next_update[0]), _readonly(next_update[1])),
         batch_indices=np.array(run.dataset.train_indices[run.next_batch_indices()]),
         batch_gradients=batch_grads,
         neurons=neurons,
+        train_pass=train_pass,
+        batch_pass=batch_pass,
         evaluation=evaluation,
         grid=grid,
-        train_outputs=fwd.output.copy(),
+        train_outputs=fwd.output,
         test_outputs=test_out,
         history_steps=steps_delta,
         history_evaluations=evals_delta,

@@ -1,0 +1,36 @@
+"""Explanations derived from a snapshot: what the views show, computed once, without Qt.
+
+One idea per module, each a function of a :class:`~sandbox.session.snapshot.Snapshot` (its
+``train_pass`` by default, or its mini-batch ``batch_pass`` with ``batch=True``):
+
+* :mod:`.gradient_terms`: ∂J/∂w as data term + L1 term + L2 term; ∂J/∂b's data term.
+* :mod:`.blame`: a weight's rank by |∂J/∂w| and the k most-blamed weights.
+* :mod:`.neurons`: per-neuron mean activation, mean δ and mean |δ|.
+* :mod:`.derivatives`: f′(z) per example and neuron.
+* :mod:`.chain_rule`: δ_j = f′(z_j) Σ_k w_jk δ_k at a hidden neuron, row by row.
+
+Layering: engine < session < analysis < _qt.  The one exception is that
+``session.snapshot`` builds its ``neurons`` field with :func:`.neurons.neuron_means`, which
+needs the engine only; no module here imports ``session.snapshot`` at run time.
+"""
+
+from .blame import blame_rank, most_blamed
+from .chain_rule import ChainRule, ChainRuleRow, chain_rule
+from .derivatives import activation_derivatives
+from .gradient_terms import BiasGradientTerms, WeightGradientTerms, bias_gradient_terms, weight_gradient_terms
+from .neurons import NeuronStats, neuron_means
+
+__all__ = [
+    "BiasGradientTerms",
+    "ChainRule",
+    "ChainRuleRow",
+    "NeuronStats",
+    "WeightGradientTerms",
+    "activation_derivatives",
+    "bias_gradient_terms",
+    "blame_rank",
+    "chain_rule",
+    "most_blamed",
+    "neuron_means",
+    "weight_gradient_terms",
+]
