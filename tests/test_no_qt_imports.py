@@ -1,4 +1,4 @@
-"""The engine, the session model and the command line never import Qt.
+"""The engine, the session model, the other Qt-free modules and the command line never import Qt.
 
 The check runs in a fresh interpreter, so modules this test process already imported (pytest-qt
 loads PySide6) cannot hide an import.
@@ -24,6 +24,13 @@ HEADLESS_MODULES = [
     "sandbox.session.csv_import",
     "sandbox.session.datasets",
     "sandbox.session.history",
+    "sandbox.analysis",
+    "sandbox.viewstate",
+    "sandbox.formatting",
+    "sandbox.errors",
+    "sandbox.settings",
+    "sandbox.resources",
+    "sandbox.bench",
 ]
 if (ROOT / "sandbox" / "cli.py").exists():
     HEADLESS_MODULES.append("sandbox.cli")

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from ..resources import example_sessions, is_builtin
 from ..session import TrainingRun
 from ..session.snapshot import Snapshot
-from .app import settings
+from .app_settings import settings
 from .controller import SessionController
 from .controls import ControlsPanel
 from .inspector import Inspector
