@@ -202,7 +202,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             interrupted = True
         # The epoch that ended on this step may have recorded it already: one row per step.
         last = run.history.evaluations.last()
-        evaluation = run.evaluate(record=last is None or int(last[0]) != run.step_count)
+        evaluation = run.evaluate(record=last is None or float(last[0]) != run.step_count)
     elapsed = time.perf_counter() - start
     if progress:
         progress.finish()
