@@ -28,6 +28,7 @@ from typing import Callable
 
 import numpy as np
 
+from .formatting import format_number
 from .session import DataSpec, Hyperparameters, NetworkSpec, TrainingRun
 from .session.grid import evaluate_grid
 
@@ -249,18 +250,22 @@ def environment() -> dict:
     }
 
 
-def run_bench(as_json: bool = False, gui: bool = False, quick: bool = False) -> int:
-    """Run the benchmark and print a table (or JSON)."""
+def run_bench(as_json: bool = False, quick: bool = False,
+              gui: Callable[..., dict] | None = None) -> int:
+    """Run the benchmark and print a table (or JSON).
+
+    ``gui``, if given, measures the desktop app: ``gui(quick=…, log=…)`` returns its figures.  The
+    command line passes :func:`sandbox._qt.gui_bench.bench_gui` for ``--gui``; this module never
+    imports Qt.
+    """
     results = []
     for cfg in CONFIGS:
         if not as_json:
             print(f"timing ({cfg.key}) {cfg.title} …", file=sys.stderr)
         results.append(bench_config(cfg, quick=quick))
     report: dict = {"engine": results, "environment": environment()}
-    if gui:
-        from ._qt.gui_bench import bench_gui
-
-        report["gui"] = bench_gui(quick=quick, log=None if as_json else sys.stderr)
+    if gui is not None:
+        report["gui"] = gui(quick=quick, log=None if as_json else sys.stderr)
     if as_json:
         print(json.dumps(report, indent=2))
     else:
@@ -312,7 +317,7 @@ def format_gui_table(gui: dict) -> str:
     names = list(gui)
     rows = [("metric", "target", *names)]
     for metric, (target, _ok) in GUI_TARGETS.items():
-        rows.append((metric, target, *(f"{gui[n][metric]:.3g}" for n in names)))
+        rows.append((metric, target, *(format_number(gui[n][metric], 3) for n in names)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

@@ -4,22 +4,27 @@
 
     backprop-sandbox [FILE]                       open the app (on FILE or the default session)
     backprop-sandbox train [FILE] --steps N [--out OUT]
-    backprop-sandbox info FILE [--json]
+    backprop-sandbox info [FILE] [--json]
     backprop-sandbox bench [--json] [--gui] [--quick]
     backprop-sandbox screenshot [FILE] --out PNG [--size 1400x900] [--steps N] [--view gradients]
 
 ``train``, ``info`` and ``bench`` (without ``--gui``) import no Qt and start fast: heavy imports
 happen inside the command that needs them.  A user error prints one line,
-``backprop-sandbox: error: …``, to stderr and exits with status 2.
+``backprop-sandbox: error: …``, to stderr and exits with status 2.  Output goes to consoles
+and redirects in any encoding: a character the stream cannot encode is written in ASCII.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import os
 import sys
 import time
 from typing import NoReturn, Sequence
+
+from .errors import UserError
+from .formatting import format_number, format_percent, plain
 
 PROG = "backprop-sandbox"
 COMMANDS = ("train", "info", "bench", "screenshot")
@@ -29,8 +34,33 @@ EXIT_DIVERGED = 1
 EXIT_USAGE = 2
 
 
-class UserError(Exception):
-    """A problem the user can fix: reported in one line, exit status 2."""
+__all__ = ["EXIT_DIVERGED", "EXIT_USAGE", "UserError", "main", "session_summary"]
+
+#: The codec error handler that writes what a stream cannot encode in ASCII (``plain``).
+ASCII_FALLBACK = "backprop-sandbox-plain"
+
+
+def _ascii_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    text = plain(exc.object[exc.start : exc.end])
+    return "".join(c if c.isascii() else "?" for c in text), exc.end
+
+
+codecs.register_error(ASCII_FALLBACK, _ascii_fallback)
+
+
+def _tolerant_output() -> None:
+    """Make stdout and stderr write unencodable characters in ASCII instead of raising
+    UnicodeEncodeError (a Windows console, or a redirect in cp1252)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None or codecs.lookup(stream.encoding or "ascii").name == "utf-8":
+            continue
+        try:
+            reconfigure(errors=ASCII_FALLBACK)
+        except (ValueError, OSError):  # a closed or unusual stream: leave it alone
+            pass
 
 
 def _single_thread_blas() -> None:
@@ -66,7 +96,8 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     train.add_argument("--out", help="where to save (default: over FILE)")
 
     info = sub.add_parser("info", help="summarise a session file")
-    info.add_argument("file", help="session file (or a CSV file)")
+    info.add_argument("file", nargs="?", help="session file, or a CSV file "
+                      "(default: the built-in session)")
     info.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     bench = sub.add_parser("bench", help="time training steps against a minimal numpy loop")
@@ -89,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``backprop-sandbox`` and ``python -m sandbox``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     _single_thread_blas()
+    _tolerant_output()
     try:
         app_parser, tool_parser = _build_parsers()
         if argv and argv[0] in COMMANDS:
@@ -168,7 +200,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                     break
         except KeyboardInterrupt:
             interrupted = True
-        evaluation = run.evaluate(record=True)
+        # The epoch that ended on this step may have recorded it already: one row per step.
+        last = run.history.evaluations.last()
+        evaluation = run.evaluate(record=last is None or float(last[0]) != run.step_count)
     elapsed = time.perf_counter() - start
     if progress:
         progress.finish()
@@ -177,7 +211,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     except SessionFileError as exc:
         raise UserError(str(exc)) from None
     rate = done / elapsed if elapsed > 0 else float("inf")
-    print(f"trained {done} steps in {elapsed:.2f} s ({rate:,.0f} steps/s); "
+    print(f"trained {done} steps in {elapsed:.2f} s ({_rate(rate)} steps/s); "
           f"now at step {run.step_count}, epoch {run.epoch}")
     print(_evaluation_line(evaluation))
     print(f"saved {out}")
@@ -190,15 +224,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluation_line(ev) -> str:
-    def fmt(v, pct=False):
-        if v is None:
-            return "–"
-        return f"{100 * v:.1f}%" if pct else f"{v:.4g}"
+def _rate(steps_per_second: float) -> str:
+    """A rate in whole steps per second with thousands separators (inf when too fast to time)."""
+    if steps_per_second == float("inf"):
+        return format_number(steps_per_second)
+    return f"{steps_per_second:,.0f}"
 
-    text = f"train loss {fmt(ev.train_loss)}, test loss {fmt(ev.test_loss)}"
+
+def _evaluation_line(ev) -> str:
+    text = f"train loss {format_number(ev.train_loss)}, test loss {format_number(ev.test_loss)}"
     if ev.train_accuracy is not None:
-        text += f"; accuracy train {fmt(ev.train_accuracy, True)}, test {fmt(ev.test_accuracy, True)}"
+        text += (f"; accuracy train {format_percent(ev.train_accuracy)}, "
+                 f"test {format_percent(ev.test_accuracy)}")
     return text
 
 
@@ -220,9 +257,9 @@ class _Progress:
         rate = done / max(now - self.start, 1e-9)
         filled = int(self.WIDTH * done / self.total)
         last = run.history.steps.last()
-        loss = f"{last[2]:.4g}" if last is not None else "–"
+        loss = format_number(None if last is None else float(last[2]))
         sys.stderr.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{self.total} steps "
-                         f"{rate:8,.0f} steps/s  loss {loss}   ")
+                         f"{_rate(rate):>8} steps/s  loss {loss}   ")
         sys.stderr.flush()
 
     def finish(self) -> None:
@@ -270,6 +307,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from .resources import default_session_path
+
     run = _load(args.file)
     with np.errstate(all="ignore"):
         summary = session_summary(run)
@@ -280,16 +319,17 @@ def cmd_info(args: argparse.Namespace) -> int:
         return 0
     s = summary
     arch = " → ".join(str(n) for n in s["layer_sizes"])
-    print(f"{args.file}")
+    print(args.file if args.file is not None else f"{default_session_path()} (the built-in default session)")
     print(f"  data       {s['dataset']} ({s['task']}), {s['n_train']} train / {s['n_test']} test, "
           f"features {', '.join(s['features'])}")
     print(f"  network    {arch}  activations {', '.join(s['activations'])}; loss {s['loss']}; "
           f"init {s['init']}; {s['n_parameters']} parameters")
-    print(f"  training   {s['optimizer']}, learning rate {s['learning_rate']:g}, batch {s['batch_size']}, "
-          f"L1 {s['l1']:g}, L2 {s['l2']:g}, seed {s['seed']}")
+    print(f"  training   {s['optimizer']}, learning rate {format_number(s['learning_rate'])}, "
+          f"batch {s['batch_size']}, L1 {format_number(s['l1'])}, L2 {format_number(s['l2'])}, seed {s['seed']}")
     print(f"  progress   step {s['step']}, epoch {s['epoch']}")
     print(f"  now        {_evaluation_line(run.evaluate())}")
-    print("  ‖∂J/∂W‖    " + ", ".join(f"layer {i + 1}: {g:.3g}" for i, g in enumerate(s["grad_norms"])))
+    print("  ‖∂J/∂W‖    " + ", ".join(f"layer {i + 1}: {format_number(g, 3)}"
+                                       for i, g in enumerate(s["grad_norms"])))
     if s["diverged"]:
         print(f"  stopped    {s['diverged']}")
     return 0
@@ -299,9 +339,17 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    # The command line decides about the GUI: sandbox.bench is Qt-free, sandbox._qt.gui_bench
+    # measures the app, and only --gui imports it.
     from .bench import run_bench
 
-    return run_bench(as_json=args.json, gui=args.gui, quick=args.quick)
+    gui = None
+    if args.gui:
+        try:
+            from ._qt.gui_bench import bench_gui as gui
+        except ImportError as exc:  # the GUI's libraries are missing from this environment
+            raise UserError(f"bench --gui cannot start the app ({exc}); see the README's system libraries") from None
+    return run_bench(as_json=args.json, quick=args.quick, gui=gui)
 
 
 # ------------------------------------------------------------------------------- the app

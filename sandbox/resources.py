@@ -1,17 +1,45 @@
-"""Where the built-in sessions live, and how to open the default one.
+"""Where the built-in sessions and the icon live, and how to open the default session.
 
-The ``resources/`` folder sits beside the package in a source checkout (the README's editable
-install).  If it is missing (an unusual non-editable install), the default session is rebuilt
-in code, so the app always has something to open.
+The files sit in the repository's top-level ``resources/`` folder.  The wheel carries that folder
+inside the package, as ``sandbox/_resources`` (``pyproject.toml`` maps it), and this module finds
+it there with :mod:`importlib.resources`; in a source checkout (the README's editable install, or
+``python -m sandbox`` from the checkout) it is the ``resources/`` folder beside the package.  If
+the default session is missing anyway, it is rebuilt in code, so the app always has something to
+open.
 """
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+#: The subpackage the wheel maps the top-level ``resources/`` folder to.
+PACKAGED = "_resources"
+
+
+def _root() -> Path:
+    """The folder holding ``default.json``, ``examples/`` and ``icons/``."""
+    package = files(__package__ or "sandbox")
+    installed = package / PACKAGED  # a wheel: sandbox/_resources
+    if installed.is_dir():
+        return Path(str(installed))
+    return Path(str(package)).resolve().parent / "resources"  # a source checkout
+
+
+RESOURCES = _root()
 DEFAULT_SESSION = RESOURCES / "default.json"
 EXAMPLES = RESOURCES / "examples"
+ICON = RESOURCES / "icons" / "backprop-sandbox.svg"
+
+
+def default_session_path() -> Path:
+    """The built-in default session file (``info`` and ``train`` without FILE use it)."""
+    return DEFAULT_SESSION
+
+
+def icon_path() -> Path | None:
+    """The app's window icon (SVG), or None if it is missing."""
+    return ICON if ICON.is_file() else None
 
 
 def is_builtin(path: str | Path) -> bool:
@@ -20,7 +48,7 @@ def is_builtin(path: str | Path) -> bool:
         resolved = Path(path).resolve()
     except OSError:
         return False
-    return resolved == DEFAULT_SESSION or resolved.parent == EXAMPLES.resolve()
+    return resolved == DEFAULT_SESSION.resolve() or resolved.parent == EXAMPLES.resolve()
 
 
 def example_sessions() -> list[Path]:

@@ -70,7 +70,7 @@ def test_train_refuses_to_overwrite_built_in_sessions(tmp_path):
     [
         (("train", "--steps", "x"), "--steps"),
         (("train",), "--steps"),
-        (("info",), "file"),
+        (("info", "no-such-session.json"), "no-such-session.json"),
         (("bench", "--frobnicate"), "--frobnicate"),
         (("screenshot", "--out", "x.png", "--size", "big"), "--size"),
         (("nonexistent-file.json",), "no such file"),
@@ -164,3 +164,84 @@ def test_python_m_sandbox_and_the_console_script_are_the_same_entry_point():
     scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
     assert scripts.get("backprop-sandbox") == "sandbox.cli:main"
     assert "from .cli import main" in Path(sandbox.__main__.__file__).read_text()
+
+
+# ------------------------------------------------------------------ defects, each with its test
+
+
+def test_train_records_one_evaluation_per_step(tmp_path):
+    # The default session has 250 training points in batches of 10: an epoch ends at step 50,
+    # where the epoch's evaluation and the one train records at its end used to be two rows.
+    out = tmp_path / "trained.json"
+    result = cli("train", "--steps", "50", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    steps = list(load(out).history.evaluations.steps())
+    assert steps and steps[-1] == 50
+    assert len(steps) == len(set(steps)), steps
+    # Training on, by a number of steps that does not end an epoch, still records the end.
+    assert cli("train", str(out), "--steps", "7").returncode == 0
+    steps = list(load(out).history.evaluations.steps())
+    assert steps[-1] == 57 and len(steps) == len(set(steps)), steps
+    # And no steps at all adds no second row for the same step.
+    assert cli("train", str(out), "--steps", "0").returncode == 0
+    assert list(load(out).history.evaluations.steps()) == steps
+
+
+def test_info_without_a_file_describes_the_built_in_default():
+    result = cli("info")
+    assert result.returncode == 0, result.stderr
+    assert "built-in default" in result.stdout and "2 → 4 → 2 → 1" in result.stdout
+    as_json = json.loads(cli("info", "--json").stdout)
+    assert as_json == json.loads(cli("info", str(DEFAULT_SESSION), "--json").stdout)
+
+
+def cp1252_cli(*args: str) -> subprocess.CompletedProcess:
+    """The command with its output in cp1252, as on a Windows console or redirect."""
+    env = dict(ENV, PYTHONIOENCODING="cp1252")
+    return subprocess.run([sys.executable, "-m", "sandbox", *args], capture_output=True,
+                          encoding="cp1252", timeout=300, env=env)
+
+
+def test_info_prints_in_ascii_where_the_output_is_not_utf8():
+    result = cp1252_cli("info", str(DEFAULT_SESSION))
+    assert result.returncode == 0, result.stderr
+    assert "UnicodeEncodeError" not in result.stderr
+    assert "2 -> 4 -> 2 -> 1" in result.stdout and "||dJ/dW||" in result.stdout
+
+
+def test_bench_prints_in_ascii_where_the_output_is_not_utf8():
+    result = cp1252_cli("bench", "--quick")
+    assert result.returncode == 0, result.stderr
+    assert "UnicodeEncodeError" not in result.stderr
+    assert "time ratio (<=1.5)" in result.stdout and "vs torch (>=1.5" in result.stdout
+
+
+def test_numbers_are_written_by_the_one_formatter(tmp_path):
+    from sandbox.formatting import format_number
+
+    out = tmp_path / "trained.json"
+    result = cli("train", "--steps", "30", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    ev = load(out).evaluate()
+    assert f"train loss {format_number(ev.train_loss)}, test loss {format_number(ev.test_loss)}" in result.stdout
+
+
+def test_the_app_without_a_display_is_a_one_line_error():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = subprocess.run([sys.executable, "-m", "sandbox"], capture_output=True, text=True,
+                            timeout=120, env=env)
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert_user_error(result, "DISPLAY")
+
+
+def test_a_missing_xcb_library_is_a_one_line_error(tmp_path):
+    pytest.importorskip("PySide6")
+    from sandbox._qt.app import check_platform
+    from sandbox.errors import UserError
+
+    fake_plugin = tmp_path / "libqxcb.so"
+    fake_plugin.write_text("not a shared library")
+    with pytest.raises(UserError, match="xcb platform plugin cannot load") as caught:
+        check_platform({"DISPLAY": ":0", "QT_QPA_PLATFORM": "xcb"}, plugin=str(fake_plugin))
+    assert "\n" not in str(caught.value)
+    check_platform({"QT_QPA_PLATFORM": "offscreen"}, plugin=str(fake_plugin))  # no display needed

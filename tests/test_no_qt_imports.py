@@ -1,4 +1,5 @@
-"""The engine, the session model, the analysis layer and the command line never import Qt.
+"""The engine, the session model, the analysis layer, the other Qt-free modules and the
+command line never import Qt.
 
 The check runs in a fresh interpreter, so modules this test process already imported (pytest-qt
 loads PySide6) cannot hide an import.
@@ -26,6 +27,12 @@ HEADLESS_MODULES = [
     "sandbox.session.history",
     "sandbox.session.snapshot",
     "sandbox.analysis",
+    "sandbox.viewstate",
+    "sandbox.formatting",
+    "sandbox.errors",
+    "sandbox.settings",
+    "sandbox.resources",
+    "sandbox.bench",
 ]
 if (ROOT / "sandbox" / "cli.py").exists():
     HEADLESS_MODULES.append("sandbox.cli")

@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 import sys
 
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from ..resources import RESOURCES
+from ..errors import UserError
+from ..resources import icon_path
+from ..settings import APPLICATION, ORGANIZATION
+from .app_settings import settings
 
-ORGANIZATION = "BackpropSandbox"
-APPLICATION = "Backprop Sandbox"
+__all__ = ["APPLICATION", "ORGANIZATION", "make_application", "run_app", "settings"]
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
@@ -25,8 +26,8 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APPLICATION)
-    icon = RESOURCES / "icons" / "backprop-sandbox.svg"
-    if icon.is_file():
+    icon = icon_path()
+    if icon is not None:
         app.setWindowIcon(QIcon(str(icon)))
     pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
     # A diverging run hands the views values that overflow float32 on their way to the screen;
@@ -37,9 +38,85 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def settings() -> QSettings:
-    """Where the app keeps recent files, theme and window layout."""
-    return QSettings(ORGANIZATION, "backprop-sandbox")
+#: Libraries Qt's xcb platform plugin loads (Debian package in brackets), for the message when
+#: one is missing.  The probe itself loads the plugin, so it finds any missing library.
+XCB_PACKAGES = {
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxcb-xkb.so.1": "libxcb-xkb1",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libxkbcommon.so.0": "libxkbcommon0",
+    "libX11-xcb.so.1": "libx11-xcb1",
+    "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-xinerama.so.0": "libxcb-xinerama0",
+    "libxcb-xfixes.so.0": "libxcb-xfixes0",
+    "libxcb-shm.so.0": "libxcb-shm0",
+    "libxcb-sync.so.1": "libxcb-sync1",
+    "libEGL.so.1": "libegl1",
+    "libfontconfig.so.1": "libfontconfig1",
+    "libdbus-1.so.3": "libdbus-1-3",
+}
+
+
+def check_platform(environ: dict[str, str] | None = None, plugin: str | None = None) -> None:
+    """Raise UserError, in one line, when Qt could not open a window here.
+
+    Without this, Qt aborts the process (status 134) with "could not load the Qt platform
+    plugin".  On Linux, the xcb platform (Qt's default there) needs a display (DISPLAY, or
+    WAYLAND_DISPLAY for Wayland) and its system libraries; other platforms are left to Qt.
+    """
+    env = os.environ if environ is None else environ
+    if not sys.platform.startswith("linux"):
+        return
+    platform = env.get("QT_QPA_PLATFORM", "").split(";")[0].split(":")[0].strip()
+    if platform not in ("", "xcb"):
+        return  # offscreen, wayland, vnc …: Qt reports its own problems
+    if not env.get("DISPLAY") and not (platform == "" and env.get("WAYLAND_DISPLAY")):
+        raise UserError(
+            "no display to open the window on: DISPLAY"
+            + (" is not set" if platform == "xcb" else " and WAYLAND_DISPLAY are not set")
+            + " (run it in a desktop session; train, info and screenshot work without one)"
+        )
+    if platform == "" and env.get("WAYLAND_DISPLAY"):
+        return  # Qt may choose Wayland, which needs none of the xcb libraries
+    missing = _xcb_plugin_problem(plugin)
+    if missing:
+        raise UserError(missing)
+
+
+def _xcb_plugin_problem(plugin: str | None = None) -> str | None:
+    """Why Qt's xcb platform plugin cannot load (a missing system library), or None.
+
+    The plugin is loaded in a child process, so a failure cannot disturb this one.
+    """
+    import subprocess
+    from pathlib import Path
+
+    if plugin is None:
+        from PySide6.QtCore import QLibraryInfo
+
+        plugins = QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)
+        candidate = Path(plugins) / "platforms" / "libqxcb.so"
+        if not candidate.is_file():
+            return None  # a Qt built differently: let it report for itself
+        plugin = str(candidate)
+    code = "import ctypes, sys\ntry:\n    ctypes.CDLL(sys.argv[1])\nexcept OSError as e:\n    print(e)\n"
+    try:
+        probe = subprocess.run([sys.executable, "-c", code, plugin], capture_output=True, text=True,
+                               timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None  # cannot probe: let Qt try
+    reason = " ".join(probe.stdout.split())
+    if probe.returncode != 0 or not reason:
+        return None
+    library = next((lib for lib in XCB_PACKAGES if lib in reason), None)
+    hint = f"install {XCB_PACKAGES[library]}" if library else "install the system libraries"
+    return (f"Qt's xcb platform plugin cannot load ({reason}): {hint}; "
+            "the README lists the libraries Qt needs")
 
 
 def run_app(path: str | None) -> int:
@@ -49,12 +126,11 @@ def run_app(path: str | None) -> int:
     from .main_window import MainWindow
     from .theme import ThemeManager
 
+    check_platform()
     try:
         run = open_path(path) if path else default_run()
     except ValueError as exc:  # a bad session or CSV file
         # Reported like every command-line user error, before any window appears.
-        from ..cli import UserError
-
         raise UserError(str(exc)) from None
     app = make_application()
     themes = ThemeManager(app, str(settings().value("theme", "system")))

@@ -5,20 +5,19 @@ One idea per module, each a function of a :class:`~sandbox.session.snapshot.Snap
 
 * :mod:`.gradient_terms`: ∂J/∂w as data term + L1 term + L2 term; ∂J/∂b's data term.
 * :mod:`.blame`: a weight's rank by |∂J/∂w| and the k most-blamed weights.
-* :mod:`.neurons`: per-neuron mean activation, mean δ and mean |δ|.
+* :mod:`sandbox.session.neuron_stats` (re-exported): per-neuron mean activation, mean δ and
+  mean |δ|, which every snapshot carries.
 * :mod:`.derivatives`: f′(z) per example and neuron.
 * :mod:`.chain_rule`: δ_j = f′(z_j) Σ_k w_jk δ_k at a hidden neuron, row by row.
 
-Layering: engine < session < analysis < _qt.  The one exception is that
-``session.snapshot`` builds its ``neurons`` field with :func:`.neurons.neuron_means`, which
-needs the engine only; no module here imports ``session.snapshot`` at run time.
+Layering: engine < session < analysis < _qt: nothing here is imported by the session model.
 """
 
 from .blame import blame_rank, most_blamed
 from .chain_rule import ChainRule, ChainRuleRow, chain_rule
 from .derivatives import activation_derivatives
 from .gradient_terms import BiasGradientTerms, WeightGradientTerms, bias_gradient_terms, weight_gradient_terms
-from .neurons import NeuronStats, neuron_means
+from ..session.neuron_stats import NeuronStats, neuron_means
 
 __all__ = [
     "BiasGradientTerms",

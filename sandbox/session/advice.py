@@ -28,9 +28,9 @@ def safe_learning_rate(run, *, from_reset: bool = False, steps: int | None = Non
 
     ``run`` (a TrainingRun) is not changed.
     """
-    from .run import TrainingRun
-
     import numpy as np
+
+    TrainingRun = type(run)  # the run's own class (run.py imports the commands that call this)
 
     state = run.start_state() if from_reset else run.capture()
     steps = trial_steps(run) if steps is None else steps

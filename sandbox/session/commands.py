@@ -375,7 +375,7 @@ def apply(run, command: Command) -> Outcome:
 
 def reconfigure(run, command: Reconfigure) -> Outcome:
     """A new run on new data, features or architecture that keeps the training settings."""
-    from .run import TrainingRun
+    TrainingRun = type(run)  # the run's own class: this module is below run.py
 
     old = run
     data, features, network = command.data, command.features, command.network

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..analysis.neurons import NeuronStats, neuron_means
+from .neuron_stats import NeuronStats, neuron_means
 from ..engine import BackwardPass, ForwardPass
 from .config import DataSpec, Hyperparameters, NetworkSpec
 from .datasets import Dataset

@@ -13,7 +13,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from ...resources import is_builtin
-from ..app import settings
+from ..app_settings import settings
 
 SESSION_FILTER = "Backprop Sandbox sessions (*.json);;All files (*)"
 MAX_RECENT = 10

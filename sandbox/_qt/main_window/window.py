@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSp
 from ...resources import is_builtin
 from ...session import TrainingRun
 from ...session.snapshot import Snapshot
-from ..app import settings
+from ..app_settings import settings
 from ..controller import SessionController
 from ..controls import ControlsPanel
 from ..inspector import Inspector
