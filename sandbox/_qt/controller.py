@@ -73,9 +73,9 @@ class SessionController(QObject):
 
     def __init__(self, worker: Worker | TrainingRun, parent: QObject | None = None, max_fps: float = 60.0) -> None:
         super().__init__(parent)
-        if isinstance(worker, TrainingRun):
+        start = isinstance(worker, TrainingRun)
+        if start:
             worker = TrainingWorker(worker, max_fps=max_fps)
-            worker.start()
         self._worker = worker
         self._generation = 0
         self._snapshot: Snapshot | None = None
@@ -90,6 +90,13 @@ class SessionController(QObject):
         worker.saveFinished.connect(self.saveFinished)
         worker.crashed.connect(self.workerCrashed)
         self._running = True
+        # Start only once connected: a snapshotReady emitted before would be lost, and the worker
+        # signals again only after its slot was taken, so no snapshot would ever arrive.
+        if start:
+            worker.start()
+        else:
+            # An already started worker may have published before we connected.
+            QTimer.singleShot(0, self._on_worker_snapshot_ready)
 
     # ------------------------------------------------------------------------- state
 
