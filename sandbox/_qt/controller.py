@@ -96,8 +96,13 @@ class SessionController(QObject):
         worker.saveFinished.connect(self.saveFinished)
         worker.crashed.connect(self.workerCrashed)
         self._running = True
-        if start:  # only once connected: the first snapshot comes at once
+        # Start only once connected: a snapshotReady emitted before would be lost, and the worker
+        # signals again only after its slot was taken, so no snapshot would ever arrive.
+        if start:
             worker.start()
+        else:
+            # An already started worker may have published before we connected.
+            QTimer.singleShot(0, self._on_worker_snapshot_ready)
 
     # ------------------------------------------------------------------------- state
 
