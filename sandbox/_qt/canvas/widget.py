@@ -343,9 +343,6 @@ class NetworkCanvas(QWidget):
         self._on_view_pointer_left()
         super().leaveEvent(event)
 
-    def hideEvent(self, event: QEvent) -> None:
-        self._on_view_pointer_left()
-        super().hideEvent(event)
 
     # ------------------------------------------------------------------------ theme
 
