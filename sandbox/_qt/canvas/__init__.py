@@ -8,7 +8,7 @@ the magnitude of the weight, its gradient ∂J/∂w, or the last applied update 
 Modules: :mod:`.layout` (geometry, Qt-free), :mod:`.encoding` (value → colour and width,
 Qt-free), :mod:`.hit_testing` (what is under a point, Qt-free), :mod:`.frame` (what one
 snapshot draws), :mod:`.painting`, :mod:`.tooltips`, :mod:`.phase_strip` and :mod:`.widget`
-(:class:`NetworkCanvas`).
+(:class:`NetworkCanvas`), :mod:`.graphics_view` (its scrolling view).
 """
 
 from __future__ import annotations

@@ -19,12 +19,10 @@ import time
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSignalBlocker, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QFrame,
     QGraphicsScene,
-    QGraphicsView,
     QHBoxLayout,
     QSizePolicy,
     QToolButton,
@@ -40,6 +38,7 @@ from ...viewstate import ViewMode
 from ..controller import SessionController
 from ..theme import Theme, ThemeManager
 from . import frame as frames
+from .graphics_view import CanvasView
 from .hit_testing import clearest_point, hit_test
 from .layout import Layout, TextMetrics, compute_layout, header_texts
 from .painting import NetworkItem, Scene, layout_paths, paint_network
@@ -52,58 +51,6 @@ MODE_TIPS = {
     "gradients": "Connections show the blame ∂J/∂w; neurons glow with their mean |δ|",
     "updates": "Connections show the change Δw the last step applied",
 }
-
-
-class _CanvasView(QGraphicsView):
-    """The scrolling view; reports pointer activity in scene coordinates."""
-
-    pointerMoved = Signal(QPointF, QPoint)  # scene position, global position
-    pointerPressed = Signal(QPointF)
-    pointerLeft = Signal()
-    viewportResized = Signal()
-
-    def __init__(self, scene: QGraphicsScene, parent: QWidget | None = None) -> None:
-        super().__init__(scene, parent)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
-        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
-        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
-        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState, True)
-        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
-        self.setMouseTracking(True)
-        self.viewport().setMouseTracking(True)
-        self.setMinimumSize(160, 120)
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        self.pointerMoved.emit(self.mapToScene(event.position().toPoint()), event.globalPosition().toPoint())
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
-            self.pointerPressed.emit(self.mapToScene(event.position().toPoint()))
-        event.accept()
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        event.accept()
-
-    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
-        event.accept()
-
-    def viewportEvent(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip:
-            # The scene would hide our tooltip (no item has one); the canvas shows its own.
-            return True
-        if event.type() == QEvent.Type.Leave:
-            self.pointerLeft.emit()
-        if event.type() == QEvent.Type.Resize:
-            result = super().viewportEvent(event)
-            self.viewportResized.emit()
-            return result
-        return super().viewportEvent(event)
-
-    def leaveEvent(self, event: QEvent) -> None:
-        self.pointerLeft.emit()
-        super().leaveEvent(event)
 
 
 class NetworkCanvas(QWidget):
@@ -209,7 +156,7 @@ class NetworkCanvas(QWidget):
         self._scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self._item = NetworkItem(self._paint)
         self._scene.addItem(self._item)
-        self.view = _CanvasView(self._scene, self)
+        self.view = CanvasView(self._scene, self)
         outer.addWidget(self.view, 1)
         self.view.pointerMoved.connect(self._on_view_pointer_moved)
         self.view.pointerPressed.connect(self._on_view_pointer_pressed)
