@@ -8,11 +8,15 @@ from PySide6.QtWidgets import QWidget
 from qt_helpers import small_run, wait_for_snapshot
 
 from sandbox.session.naming import NeuronRef, WeightRef
-from sandbox._qt.network_canvas import MIN_NODE, NetworkCanvas, format_value
+from sandbox._qt.canvas import NetworkCanvas
+from sandbox._qt.canvas.layout import MIN_NODE
+from sandbox.formatting import format_number
 from sandbox.resources import EXAMPLES, default_run
 from sandbox.session import DataSpec, NetworkSpec, TrainingRun
 from sandbox.session.csv_import import parse_csv
 from sandbox.session.session_file import load
+
+pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
@@ -91,12 +95,12 @@ def test_hover_shows_live_weight_and_follows_an_edit_without_moving(qtbot, make_
     hover(qtbot, canvas, canvas.connection_point(0, 1, 2))
     text = canvas.hover_text()
     assert text.startswith("w[1][2,3]")  # 1-based, the same name the inspector and markers use
-    assert f"w: {format_value(snap.weights[0][1, 2])}" in text
+    assert f"w: {format_number(snap.weights[0][1, 2], signed=True)}" in text
     assert "∂J/∂w:" in text and "last Δw: none yet" in text
 
     controller.edit_weight(WeightRef(0, 1, 2), 0.5)
     wait_for_snapshot(qtbot, controller, lambda s: s.weights[0][1, 2] == 0.5)
-    qtbot.waitUntil(lambda: f"w: {format_value(0.5)}" in canvas.hover_text())
+    qtbot.waitUntil(lambda: f"w: {format_number(0.5, signed=True)}" in canvas.hover_text())
 
     hover(qtbot, canvas, canvas.node_center(1, 0))
     text = canvas.hover_text()

@@ -17,7 +17,7 @@ from ..controller import SessionController
 from ..controls import ControlsPanel
 from ..inspector import Inspector
 from ..loss_plot import LossPlot
-from ..network_canvas import NetworkCanvas
+from ..canvas import NetworkCanvas
 from ..output_view import OutputView
 from ..theme import ThemeManager
 from ..training_bar import TrainingBar

@@ -1,0 +1,462 @@
+"""The network canvas widget: the view switch, the phase strip and the scrolling network.
+
+Model → view: the canvas draws the controller's snapshots and its
+:class:`~sandbox.viewstate.ViewState` (selection, hover, view mode), subscribing to their
+events.  View → model: clicks set ``view_state.selection``, pointer moves set
+``view_state.hover`` (hover and click use the one hit test, so the highlighted connection is the
+one a click picks), the mode buttons set ``view_state.view_mode``.  Updates from the model
+change the buttons inside ``QSignalBlocker``, so they never echo back as an edit.
+
+Drawing is built for 60 snapshots a second on networks of ~2000 connections: geometry
+(:mod:`.layout`) is computed only when the architecture or the widget size changes; per
+snapshot, :mod:`.frame` buckets the connections and builds one heatmap atlas, and
+:mod:`.painting` draws them with a handful of calls.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QGraphicsScene,
+    QHBoxLayout,
+    QSizePolicy,
+    QToolButton,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt import QElidingLabel
+
+from ...session.naming import NeuronRef, Ref, WeightRef
+from ...session.snapshot import Snapshot
+from ...viewstate import ViewMode
+from ..controller import SessionController
+from ..theme import Theme, ThemeManager
+from . import frame as frames
+from .graphics_view import CanvasView
+from .hit_testing import clearest_point, hit_test
+from .layout import Layout, TextMetrics, compute_layout, header_texts
+from .painting import NetworkItem, Scene, layout_paths, paint_network
+from .phase_strip import PhaseStrip, just_ran_phase
+from .tooltips import hover_rows, plain_text, tooltip_html
+
+VIEW_MODES = tuple(m.value for m in ViewMode)  # "weights", "gradients", "updates"
+MODE_TIPS = {
+    "weights": "Connections show the weights w",
+    "gradients": "Connections show the blame ∂J/∂w; neurons glow with their mean |δ|",
+    "updates": "Connections show the change Δw the last step applied",
+}
+
+
+class NetworkCanvas(QWidget):
+    """The network: nodes with their heatmaps, connections coloured by w, ∂J/∂w or Δw.
+
+    Parameters
+    ----------
+    controller
+        The session controller: snapshots in; its view state (selection, hover, view mode)
+        both ways.
+    themes
+        The theme manager; the canvas recolours on ``themeChanged``.
+
+    Signals
+    -------
+    viewModeChanged(str)
+        "weights", "gradients" or "updates" (follows ``view_state.view_mode``).
+    """
+
+    viewModeChanged = Signal(str)
+
+    def __init__(self, controller: SessionController, themes: ThemeManager, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._controller = controller
+        self._view_state = controller.view_state
+        self._themes = themes
+        self._theme: Theme = themes.theme
+        self._palette = frames.Palette.of(self._theme)
+        self._snapshot: Snapshot | None = None
+        self._layout: Layout | None = None
+        self._scene_parts: Scene | None = None
+        self._layout_key: tuple | None = None
+        self._frame = frames.Frame()
+        self._hover_text = ""
+        self._hover_global = QPoint()
+        self._exporting = False
+        self._relayouting = False
+        self._input_scale: tuple[object, np.ndarray | None] = (None, None)
+        #: Python time of the last snapshot handler, ms (for benchmarks).
+        self.frame_ms = 0.0
+
+        self._build_widgets()
+        self._apply_theme(self._theme)
+        self._show_view_mode(self._view_state.view_mode)
+
+        controller.snapshotChanged.connect(self._on_controller_snapshot_changed)
+        themes.themeChanged.connect(self._on_themes_theme_changed)
+        events = self._view_state.events
+        callbacks = ((events.selection, self._on_view_state_selection),
+                     (events.hover, self._on_view_state_hover),
+                     (events.view_mode, self._on_view_state_view_mode))
+        for signal, callback in callbacks:
+            signal.connect(callback)
+
+        def disconnect(*_: object) -> None:  # the view state may outlive this widget
+            for signal, callback in callbacks:
+                signal.disconnect(callback, missing_ok=True)
+
+        self.destroyed.connect(disconnect)
+        if controller.snapshot is not None:
+            self._on_controller_snapshot_changed(controller.snapshot)
+
+    # ------------------------------------------------------------------------ widgets
+
+    def _build_widgets(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+
+        bar = QWidget(self)
+        bar.setObjectName("canvasBar")
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(8, 5, 8, 3)
+        row.setSpacing(8)
+        segments = QHBoxLayout()
+        segments.setSpacing(0)
+        self._mode_group = QButtonGroup(self)
+        self._mode_group.setExclusive(True)
+        self.mode_buttons: dict[str, QToolButton] = {}
+        for k, mode in enumerate(VIEW_MODES):
+            button = QToolButton(bar)
+            button.setText(mode.capitalize())
+            button.setCheckable(True)
+            button.setToolTip(MODE_TIPS[mode])
+            button.setObjectName(f"seg_{'first' if k == 0 else 'last' if k == len(VIEW_MODES) - 1 else 'mid'}")
+            button.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+            self._mode_group.addButton(button, k)
+            self.mode_buttons[mode] = button
+            segments.addWidget(button)
+        self._mode_group.idClicked.connect(self._on_mode_group_id_clicked)
+        row.addLayout(segments)
+
+        self._caption = QElidingLabel("", bar)
+        self._caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._caption.setMinimumWidth(20)
+        row.addWidget(self._caption, 1)
+
+        self.phase_strip = PhaseStrip(bar)
+        row.addWidget(self.phase_strip)
+        outer.addWidget(bar)
+
+        self._scene = QGraphicsScene(self)
+        self._scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self._item = NetworkItem(self._paint)
+        self._scene.addItem(self._item)
+        self.view = CanvasView(self._scene, self)
+        outer.addWidget(self.view, 1)
+        self.view.pointerMoved.connect(self._on_view_pointer_moved)
+        self.view.pointerPressed.connect(self._on_view_pointer_pressed)
+        self.view.pointerLeft.connect(self._on_view_pointer_left)
+        self.view.viewportResized.connect(self._on_view_viewport_resized)
+        self._bar = bar
+
+    def sizeHint(self) -> QSize:
+        return QSize(700, 480)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(320, 220)
+
+    # ------------------------------------------------------------------------ public API
+
+    @property
+    def view_mode(self) -> str:
+        """"weights", "gradients" or "updates": what the connections show (the view state's)."""
+        return ViewMode(self._view_state.view_mode).value
+
+    def set_view_mode(self, mode: str) -> None:
+        if mode not in VIEW_MODES:
+            raise ValueError(f"view mode must be one of {VIEW_MODES}, got {mode!r}")
+        self._view_state.view_mode = ViewMode(mode)
+
+    def node_rect(self, layer: int, unit: int) -> QRectF:
+        """Node ``unit`` of activation layer ``layer`` in canvas-widget coordinates.
+
+        Scrolls the view first if the node is outside the visible part.
+        """
+        lay = self._require_layout()
+        k = lay.node_index(layer, unit)
+        if k is None:
+            raise IndexError(f"no node ({layer}, {unit})")
+        rect = QRectF(*lay.node_rect(k))
+        self.view.ensureVisible(rect, 4, 4)
+        return self._scene_to_widget_rect(rect)
+
+    def node_center(self, layer: int, unit: int) -> QPoint:
+        return self.node_rect(layer, unit).center().toPoint()
+
+    def connection_point(self, layer: int, i: int, j: int) -> QPoint:
+        """A point on the connection W_layer[i, j] in canvas-widget coordinates.
+
+        Picked 30–55 % along the curve, where it is farthest from every other connection, so
+        hovering or clicking there hits this connection.  Scrolls the view if needed.
+        """
+        x, y = self._connection_scene_point(layer, i, j)
+        self.view.ensureVisible(QRectF(x - 2, y - 2, 4, 4), 20, 20)
+        return self._scene_to_widget(QPointF(x, y))
+
+    def hover_text(self) -> str:
+        """The hover tooltip's current text (plain), or "" when nothing is hovered."""
+        return self._hover_text
+
+    def caption_text(self) -> str:
+        """The caption beside the view switch (what the connections show)."""
+        return self._caption.text()
+
+    def image_for_export(self, scale: float = 1.0) -> QImage:
+        """The whole network (not only the visible part) rendered to an image."""
+        lay = self._layout
+        w, h = (lay.width, lay.height) if lay is not None else (400.0, 300.0)
+        image = QImage(max(1, int(w * scale)), max(1, int(h * scale)), QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(QColor(self._theme.base))
+        self._exporting = True  # the pointer's highlight is not part of the picture
+        try:
+            painter = QPainter(image)
+            painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
+            self._scene.render(painter, QRectF(0, 0, image.width(), image.height()), QRectF(0, 0, w, h))
+            painter.end()
+        finally:
+            self._exporting = False
+        return image
+
+    # ------------------------------------------------------------------------ handlers
+
+    def _on_controller_snapshot_changed(self, snapshot: Snapshot) -> None:
+        start = time.perf_counter()
+        self._snapshot = snapshot
+        if self._layout_key_for(snapshot) != self._layout_key:
+            self._view_state.hover = None
+            self._set_hover_text("")
+            self._layout = None  # _redraw lays the network out again
+        self._redraw()
+        self.frame_ms = 1e3 * (time.perf_counter() - start)
+
+    def _on_view_state_selection(self, new: Ref | None, old: Ref | None = None) -> None:
+        self._item.update()
+
+    def _on_view_state_hover(self, new: Ref | None, old: Ref | None = None) -> None:
+        self._item.update()
+        if new is None:
+            self._set_hover_text("")
+
+    def _on_view_state_view_mode(self, new: ViewMode, old: ViewMode | None = None) -> None:
+        self._show_view_mode(new)
+        self._redraw()
+        self.viewModeChanged.emit(ViewMode(new).value)
+
+    def _show_view_mode(self, mode: ViewMode) -> None:
+        """Check ``mode``'s button without any button or group signal (no echo as an edit)."""
+        button = self.mode_buttons[ViewMode(mode).value]
+        blockers = [QSignalBlocker(self._mode_group)] + [QSignalBlocker(b) for b in self.mode_buttons.values()]
+        button.setChecked(True)
+        del blockers
+
+    def _on_themes_theme_changed(self, theme: Theme) -> None:
+        self._apply_theme(theme)
+        self._redraw()
+
+    def _on_mode_group_id_clicked(self, index: int) -> None:
+        self._view_state.view_mode = ViewMode(VIEW_MODES[index])
+
+    def _on_view_viewport_resized(self) -> None:
+        self._relayout()
+
+    def _on_view_pointer_moved(self, scene_pos: QPointF, global_pos: QPoint) -> None:
+        self._hover_global = global_pos
+        self._view_state.hover = self.hit(scene_pos)
+        self._refresh_hover()
+
+    def _on_view_pointer_left(self) -> None:
+        self._view_state.hover = None
+        self._set_hover_text("")
+
+    def _on_view_pointer_pressed(self, scene_pos: QPointF) -> None:
+        self._view_state.selection = self.hit(scene_pos)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self._on_view_pointer_left()
+        super().leaveEvent(event)
+
+
+    # ------------------------------------------------------------------------ theme
+
+    def _apply_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        self._palette = frames.Palette.of(theme)
+        self.view.setBackgroundBrush(QColor(theme.base))
+        self._bar.setAutoFillBackground(True)
+        pal = self._bar.palette()
+        pal.setColor(self._bar.backgroundRole(), QColor(theme.base))
+        self._bar.setPalette(pal)
+        self._caption.setStyleSheet(f"QLabel {{ color: {theme.muted}; }}")
+        self.phase_strip.set_theme(theme)
+        on_accent = "#101014" if theme.dark else "#ffffff"
+        radius = {"first": "border-top-left-radius: 4px; border-bottom-left-radius: 4px;",
+                  "mid": "border-left: none;",
+                  "last": "border-top-right-radius: 4px; border-bottom-right-radius: 4px; border-left: none;"}
+        for button in self.mode_buttons.values():
+            kind = button.objectName().split("_")[1]
+            button.setStyleSheet(
+                f"QToolButton {{ background: {theme.window}; color: {theme.text}; border: 1px solid {theme.grid};"
+                f" padding: 2px 10px; {radius[kind]} }}"
+                f"QToolButton:hover {{ background: {theme.grid}; }}"
+                f"QToolButton:checked {{ background: {theme.accent}; color: {on_accent}; border-color: {theme.accent}; }}"
+            )
+
+    # ------------------------------------------------------------------------ layout
+
+    @staticmethod
+    def _layout_key_for(snapshot: Snapshot) -> tuple:
+        grid = snapshot.grid
+        mode = "plain" if grid is None else "image" if grid.is_2d else "curve"
+        names = snapshot.dataset.class_names if snapshot.is_classification else ()
+        return (snapshot.run_id, snapshot.layer_sizes, snapshot.activation_names, snapshot.feature_labels,
+                mode, names)
+
+    def _require_layout(self) -> Layout:
+        if self._layout is None:
+            raise RuntimeError("the canvas has no snapshot yet")
+        return self._layout
+
+    def _text_metrics(self) -> TextMetrics:
+        font = self.font()
+        bold = QFont(font)
+        bold.setBold(True)
+        fm, fmb = QFontMetricsF(font), QFontMetricsF(bold)
+        return TextMetrics(line_height=fm.height(), width=fm.horizontalAdvance, bold_width=fmb.horizontalAdvance,
+                           elide=lambda t, w: fm.elidedText(t, Qt.TextElideMode.ElideRight, w))
+
+    def _compute_layout(self, snap: Snapshot, width: float, height: float) -> Layout:
+        names = snap.dataset.class_names if snap.is_classification else ()
+        return compute_layout(snap.layer_sizes, header_texts(snap.layer_sizes, snap.activation_names),
+                              snap.feature_labels, names, width, height, self._text_metrics())
+
+    def _relayout(self) -> None:
+        snap = self._snapshot
+        if snap is None or self._relayouting:
+            return
+        self._relayouting = True
+        try:
+            # A new scene size can show or hide scrollbars, which resizes the viewport: lay out
+            # again for the new size (twice at most; the second pass keeps the scrollbars).
+            for _ in range(3):
+                vp = self.view.viewport().size()
+                self._layout = self._compute_layout(snap, float(max(vp.width(), 100)), float(max(vp.height(), 80)))
+                rect = QRectF(0, 0, self._layout.width, self._layout.height)
+                self._scene.setSceneRect(rect)
+                self._item.set_rect(rect)
+                if self.view.viewport().size() == vp:
+                    break
+            self._scene_parts = Scene(self._layout, *layout_paths(self._layout))
+            self._layout_key = self._layout_key_for(snap)
+            self._build_frame()
+            self._item.update()
+        finally:
+            self._relayouting = False
+
+    # ------------------------------------------------------------------------ per frame
+
+    def _redraw(self) -> None:
+        if self._snapshot is None:
+            return
+        if self._layout is None:
+            self._relayout()
+        else:
+            self._build_frame()
+            self._item.update()
+        self._update_bar()
+        if self._view_state.hover is not None and self._hover_text:
+            self._refresh_hover()
+
+    def _build_frame(self) -> None:
+        snap, lay = self._snapshot, self._layout
+        if snap is None or lay is None:
+            return
+        scale = None
+        if snap.grid is None:
+            if self._input_scale[0] is not snap.dataset:  # cached: the dataset only changes with the run
+                self._input_scale = (snap.dataset, frames.input_scale(snap))
+            scale = self._input_scale[1]
+        dpr = self.view.viewport().devicePixelRatioF()
+        self._frame = frames.build_frame(snap, lay, self.view_mode, self._palette, dpr, scale)
+
+    def _paint(self, p: QPainter) -> None:
+        scene = self._scene_parts
+        if self._layout is None or scene is None or scene.layout is not self._layout:
+            return
+        scene.selection = self._view_state.selection
+        scene.hover = None if self._exporting else self._view_state.hover
+        paint_network(p, scene, self._frame, self._theme, self.font())
+
+    def _update_bar(self) -> None:
+        snap = self._snapshot
+        if snap is None:
+            return
+        self.phase_strip.set_phase(just_ran_phase(snap))
+        _, caption = frames.connection_values(snap, self.view_mode)
+        if caption != self._caption.text():
+            self._caption.setText(caption)
+            self._caption.setToolTip(caption)
+
+    # ------------------------------------------------------------------------ hit testing
+
+    def hit(self, scene_pos: QPointF) -> NeuronRef | WeightRef | None:
+        """What a click at scene point ``scene_pos`` selects (and hovering there highlights)."""
+        return hit_test(self._layout, scene_pos.x(), scene_pos.y(), self._frame.conn_width)
+
+    def _connection_scene_point(self, layer: int, i: int, j: int) -> tuple[float, float]:
+        lay = self._require_layout()
+        c = lay.connection_index(layer, i, j)
+        if c is None:
+            raise IndexError(f"no connection w[{layer}][{i}→{j}]")
+        return clearest_point(lay, c)
+
+    # ------------------------------------------------------------------------ tooltips
+
+    def _refresh_hover(self) -> None:
+        """Re-read the hovered target's values from the current snapshot and re-show the tooltip."""
+        snap, target, lay = self._snapshot, self._view_state.hover, self._layout
+        if snap is None or lay is None or not isinstance(target, (WeightRef, NeuronRef)):
+            self._set_hover_text("")
+            return
+        valid = (lay.connection_index(target.layer, target.i, target.j) if isinstance(target, WeightRef)
+                 else lay.node_index(target.layer, target.j))
+        if valid is None:
+            self._view_state.hover = None
+            self._set_hover_text("")
+            return
+        title, rows = hover_rows(snap, target)
+        plain = plain_text(title, rows)
+        if plain == self._hover_text:
+            return
+        self._hover_text = plain
+        # A long display time: the tooltip stays up (and live) while the pointer rests.
+        QToolTip.showText(self._hover_global, tooltip_html(title, rows), self.view.viewport(), QRect(), 120_000)
+
+    def _set_hover_text(self, text: str) -> None:
+        if not text and self._hover_text:
+            QToolTip.hideText()
+        self._hover_text = text
+
+    # ------------------------------------------------------------------------ coordinates
+
+    def _scene_to_widget(self, point: QPointF) -> QPoint:
+        vp = self.view.mapFromScene(point)
+        return self.view.viewport().mapTo(self, vp)
+
+    def _scene_to_widget_rect(self, rect: QRectF) -> QRectF:
+        top_left = self._scene_to_widget(rect.topLeft())
+        return QRectF(QPointF(top_left), rect.size())
