@@ -12,6 +12,8 @@ from qt_helpers import small_run, wait_for_snapshot
 from sandbox.resources import EXAMPLES
 from sandbox.session.session_file import load
 
+pytestmark = pytest.mark.gui
+
 
 @pytest.fixture
 def window(qtbot):

@@ -147,6 +147,7 @@ def test_bench_json_reports_every_config_with_ratios():
     assert configs["c"]["layer_sizes"] == [2, 64, 64, 64, 1]
 
 
+@pytest.mark.gui
 def test_screenshot_writes_a_png_of_the_requested_size(tmp_path):
     out = tmp_path / "shot.png"
     result = cli("screenshot", "--out", str(out), "--size", "1000x700", "--steps", "20")

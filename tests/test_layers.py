@@ -132,3 +132,14 @@ def test_the_cycle_finder_finds_a_cycle():
     graph.add_import(importer="sandbox.b", imported="sandbox.c")
     graph.add_import(importer="sandbox.c", imported="sandbox.a")
     assert _cycles(graph) == [["sandbox.a", "sandbox.b", "sandbox.c"]]
+
+
+def test_every_test_file_that_drives_qt_is_marked_gui():
+    """``pytest -m "not gui"`` must leave out every test that needs Qt."""
+    unmarked = []
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        text = path.read_text(encoding="utf-8")
+        drives_qt = "qtbot" in text or "from PySide6" in text or "import PySide6" in text
+        if drives_qt and "pytest.mark.gui" not in text and path.name != "test_layers.py":
+            unmarked.append(path.name)
+    assert unmarked == []

@@ -18,6 +18,8 @@ from sandbox.session.history import History, Marker
 from sandbox.session.run import Evaluation
 from sandbox.session.snapshot import SeriesDelta
 
+pytestmark = pytest.mark.gui
+
 #: What a snapshot at step 0 measures: nothing to add to the curves.
 NO_EVALUATION = dict(step=0, evaluation=Evaluation(float("nan"), None, None, None))
 

@@ -12,6 +12,8 @@ from sandbox._qt.theme import DARK, LIGHT
 from sandbox.session import DataSpec, NetworkSpec, TrainingRun
 from sandbox.session.csv_import import parse_csv
 
+pytestmark = pytest.mark.gui
+
 
 def make_view(qtbot, controller, themes) -> OutputView:
     view = OutputView(controller, themes)

@@ -1,5 +1,6 @@
 """Guards against a Qt binding that corrupts Python's reference counts.
 
+
 PySide6 6.12.0 on CPython 3.11 dropped a reference to ``None`` on every call of a C++ method
 returning void, and to ``True`` on every ``Signal.emit()``; a few seconds of training in the app
 then aborted the interpreter ("Fatal Python error: none_dealloc").  pyproject.toml excludes that
@@ -8,8 +9,12 @@ release; these tests fail loudly if a future one does the same.
 
 from __future__ import annotations
 
+import pytest
+
 import sys
 
+
+pytestmark = pytest.mark.gui
 from PySide6.QtCore import QObject, QRectF, Signal
 
 
