@@ -18,7 +18,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, QSize, Qt
 from PySide6.QtGui import QFont, QImage
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 from superqt import QElidingLabel
 
 from ..formatting import format_number
@@ -169,20 +169,24 @@ class LossPlot(QWidget):
             self._curves[name].setZValue(z)
             plot.addItem(self._curves[name])
 
-        # Under the plot: the legend (never over the curves) and the log-scale box.
+        # Under the plot: the legend (never over the curves) and the log-scale box, in two
+        # rows so that every entry keeps its words and figure in a narrow window.
         self.legend_labels: dict[str, QLabel] = {}
-        footer = QHBoxLayout()
+        footer = QGridLayout()
         footer.setContentsMargins(4, 0, 4, 0)
-        footer.setSpacing(10)
-        for name in SERIES:
+        footer.setHorizontalSpacing(10)
+        footer.setVerticalSpacing(0)
+        for k, name in enumerate(SERIES):
             label = QLabel()
             label.setTextFormat(Qt.TextFormat.RichText)
             label.setToolTip(LEGEND_TIPS[name])
             self.legend_labels[name] = label
-            footer.addWidget(_FixedHost(label), 1)
+            footer.addWidget(_FixedHost(label), k // 2, k % 2)
         self.log_checkbox = QCheckBox("Log scale")
         self.log_checkbox.setToolTip("Logarithmic loss axis (zero and negative values are left out)")
-        footer.addWidget(self.log_checkbox)
+        footer.addWidget(self.log_checkbox, 1, 1, Qt.AlignmentFlag.AlignRight)
+        footer.setColumnStretch(0, 1)
+        footer.setColumnStretch(1, 1)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 2, 0, 0)

@@ -17,7 +17,7 @@ from .theme import Theme, ThemeManager
 #: watch it; "Max speed" is one click away.
 DEFAULT_SPEED = 300.0
 
-LOSS_TITLE = "Loss (train / test set)"
+LOSS_TITLE = "Full-set loss"
 KEPT_LOSS_TITLE = "Loss at kept weights"
 LOSS_TIP = ("Data loss over the whole training set / the whole test set (without the L1/L2 "
             "penalty), for the weights shown; the loss plot's legend shows the same figures. "
@@ -36,7 +36,7 @@ SPEEDS: list[tuple[str, float | None]] = [
 
 
 def _fmt_accuracy(train: float | None, test: float | None) -> str:
-    return f"{format_percent(train)} / {format_percent(test)}"
+    return f"{format_percent(train)[:-1]} / {format_percent(test)}" if train is not None else format_percent(test)
 
 
 def _fmt_rate(rate: float) -> str:
@@ -135,7 +135,7 @@ class TrainingBar(QToolBar):
             ("step", "Step", "99,999", "Mini-batch updates applied"),
             ("epoch", "Epoch", "9,999", "Complete passes over the training set"),
             ("loss", LOSS_TITLE, "0.6523 / 0.6611", LOSS_TIP),
-            ("accuracy", "Accuracy", "100.0% / 100.0%", "Share classified correctly: training set / test set"),
+            ("accuracy", "Accuracy", "100.0 / 100.0%", "Share classified correctly: training set / test set"),
             ("rate", "", "9,999 steps/s", "Training steps per second"),
         ):
             if title:
