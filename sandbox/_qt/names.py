@@ -15,11 +15,6 @@ def weight_name(layer: int, i: int, j: int) -> str:
     return f"w[{layer + 1}][{i + 1},{j + 1}]"
 
 
-def bias_name(layer: int, j: int) -> str:
-    """``b[layer+1][j+1]`` for b_layer[j]."""
-    return f"b[{layer + 1}][{j + 1}]"
-
-
 def unit_name(snapshot: Snapshot, layer: int, j: int) -> str:
     """Display name of unit j of activation layer ``layer`` (0 = input features), 1-based."""
     n_layers = len(snapshot.layer_sizes) - 1

@@ -49,7 +49,7 @@ def take_screenshot(
     """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from .app import make_application
-    from ..session.naming import WeightRef
+    from ..analysis.blame import most_blamed
     from .main_window import MainWindow
     from .theme import ThemeManager
 
@@ -65,11 +65,9 @@ def take_screenshot(
     controller = window.controller
     wait_until(lambda: controller.snapshot is not None)
     window.canvas.set_view_mode(view)
-    grads = controller.snapshot.grad_weights
-    if grads:
-        layer = int(np.argmax([np.abs(g).max() for g in grads]))
-        i, j = np.unravel_index(int(np.abs(grads[layer]).argmax()), grads[layer].shape)
-        controller.select(WeightRef(layer, int(i), int(j)))
+    best = most_blamed(controller.snapshot, 1)
+    if best:
+        controller.select(best[0])
     settle(300)
     image = window.grab().toImage()
     window.skip_unsaved_prompt = True
