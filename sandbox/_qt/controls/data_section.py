@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QRect, QSize, QSignalBlocker, Qt
 from PySide6.QtWidgets import (
+    QFormLayout,
+    QStyle,
+    QStyleOptionComboBox,
     QApplication,
     QCheckBox,
     QComboBox,
@@ -30,14 +33,36 @@ from ...session.snapshot import Snapshot
 from .value_inputs import DATA_DEBOUNCE_MS, MAX_SEED, RESETS
 
 
+class DatasetCombo(QComboBox):
+    """The dataset combo: never narrower than its longest name ("multigauss (regression)")."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        hint = super().sizeHint()
+        metrics = self.fontMetrics()
+        widest = max((metrics.horizontalAdvance(self.itemText(k)) for k in range(self.count())), default=0)
+        opt = QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        opt.rect = QRect(0, 0, hint.width(), hint.height())
+        room = self.style().subControlRect(
+            QStyle.ComplexControl.CC_ComboBox, opt, QStyle.SubControl.SC_ComboBoxEditField, self
+        ).width()
+        return QSize(hint.width() + max(0, widest - room) + 2, hint.height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        # The whole name: the form puts the combo under its label when the dock is too narrow.
+        return QSize(self.sizeHint().width(), super().minimumSizeHint().height())
+
+
 class DataSection:
     """Mixin for :class:`ControlsPanel`: builds, sends and syncs the data and feature settings."""
 
     def _build_data_group(self) -> QGroupBox:
         group, layout = self._group("Data")
         form = self._form()
+        # In a narrow dock the dataset combo goes under its label rather than clip its name.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
 
-        combo = QComboBox()
+        combo = DatasetCombo()
         combo.setToolTip(f"Which problem to learn. {RESETS}")
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         combo.setMinimumContentsLength(8)
