@@ -68,3 +68,14 @@ def test_discretize_only_for_classification(qtbot, window, source, classificatio
     wait_for_snapshot(qtbot, c, lambda s: s.data_spec.source == source)
     qtbot.waitUntil(lambda: window.output_view.mode.startswith("classification" if classification else "regression"))
     assert window.output_view.discretize_checkbox.isVisibleTo(window) == classification
+
+
+def test_no_button_text_in_the_controls_is_clipped(qtbot, window):
+    from PySide6.QtWidgets import QPushButton
+
+    panel = window.controls
+    qtbot.waitUntil(lambda: panel.width() > 0)
+    for button in panel.findChildren(QPushButton):
+        if button.isVisibleTo(panel):
+            # Fusion's push-button margins: about 6 px of bevel and padding on each side.
+            assert button.fontMetrics().horizontalAdvance(button.text()) + 12 <= button.width(), button.text()

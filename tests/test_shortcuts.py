@@ -56,7 +56,7 @@ def test_space_plays_after_typing_a_weight(qtbot, window):
     _press_space_and_expect_play(qtbot, window)
 
 
-def test_right_arrow_steps_after_typing_a_bias(qtbot, window):
+def test_right_and_alt_right_step_after_typing_a_bias(qtbot, window):
     from sandbox.session.naming import NeuronRef
 
     window.controller.select(NeuronRef(1, 0))
@@ -66,6 +66,9 @@ def test_right_arrow_steps_after_typing_a_bias(qtbot, window):
     start = window.controller.snapshot.step
     qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_Right)
     wait_for_snapshot(qtbot, window.controller, lambda s: s.step == start + 1)
+    phase = window.controller.snapshot.phase
+    qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    wait_for_snapshot(qtbot, window.controller, lambda s: s.phase != phase)
 
 
 @pytest.mark.parametrize("name", ["noise_spin", "batch_spin"])
