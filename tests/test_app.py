@@ -109,8 +109,9 @@ def test_editing_a_weight_in_the_inspector_updates_engine_gradient_and_marks_the
     # The gradient shown is the one recomputed for the edited weights.
     expected_grad = _worker_run(window).inspect().backward.grad_weights[1][0, 1]
     assert snap.grad_weights[1][0, 1] == expected_grad
-    qtbot.waitUntil(lambda: f"{expected_grad:+.4g}"[:5] in window.inspector.grad_label.text().replace("−", "-")
-                    or f"{expected_grad:.4g}"[:5] in window.inspector.grad_label.text().replace("−", "-"))
+    from sandbox.formatting import format_number
+
+    qtbot.waitUntil(lambda: window.inspector.grad_label.text() == format_number(expected_grad, 6, signed=True))
     qtbot.waitUntil(lambda: 20 in set(window.loss_plot.marker_steps().astype(int)))
 
 

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from qt_helpers import small_run, wait_for_snapshot
-from sandbox._qt import controls as controls_module
+from sandbox._qt.controls import data_section as controls_module  # where import_csv warns
 from sandbox._qt.controls import ControlsPanel
 from sandbox._qt.theme import ThemeManager
 from sandbox.session import NetworkSpec

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
 from qt_helpers import small_run, wait_for_snapshot
 from sandbox.session.naming import NeuronRef, WeightRef
-from sandbox._qt.inspector import HINT, Inspector, format_number
+from sandbox._qt.inspector import Inspector
+from sandbox._qt.inspector.explanations import weight_sentence
+from sandbox.formatting import format_number as _fmt
 from sandbox._qt.theme import ThemeManager
+from sandbox.engine import loss_and_gradients
 from sandbox.session import Hyperparameters
 
 pytestmark = pytest.mark.gui
+
+format_number = functools.partial(_fmt, digits=6, signed=True)  # how the inspector shows numbers
 
 WEIGHT = WeightRef(0, 1, 2)  # W_0[1, 2]: from x2 to hidden 1, neuron 3
 
 
 @pytest.fixture
 def setup(qtbot, qapp, make_controller):
-    controller = make_controller(small_run(hyper=Hyperparameters(l2=0.01)))
+    run = small_run(hyper=Hyperparameters(l1=0.003, l2=0.01))
+    controller = make_controller(run)
+    controller.test_run = run  # the engine's inputs, for independent checks
     themes = ThemeManager(qapp, "light")
     inspector = Inspector(controller, themes)
     qtbot.addWidget(inspector)
@@ -32,9 +41,30 @@ def setup(qtbot, qapp, make_controller):
     themes.setParent(None)
 
 
-def _expected_rank(snap, grad: float) -> str:
-    magnitudes = np.concatenate([np.abs(g).ravel() for g in snap.grad_weights])
-    return f"#{int(np.sum(magnitudes > abs(grad))) + 1} of {magnitudes.size}"
+def _number(label) -> float:
+    return float(label.text().replace("\u2212", "-"))
+
+
+def _data_gradient(run, snap, ref: WeightRef) -> float:
+    """The data term (1/n) Σ a_i·δ_j straight from the engine: the gradient with no penalty."""
+    spec = run.network_spec
+    _, grads, _ = loss_and_gradients(
+        snap.weights, snap.biases, spec.hidden_activations + (spec.output_activation,), spec.loss,
+        run.X_train, run.Y_train, l1=0.0, l2=0.0,
+    )
+    return float(grads[ref.layer][ref.i, ref.j])
+
+
+def _assert_rank_extremes(inspector, controller) -> None:
+    """The largest |∂J/∂w| is #1, the second largest #2, the smallest #n (no ties here)."""
+    snap = controller.snapshot
+    refs = [WeightRef(l, i, j) for l, g in enumerate(snap.grad_weights) for i in range(g.shape[0]) for j in range(g.shape[1])]
+    by_size = sorted(refs, key=lambda r: -abs(snap.grad_weights[r.layer][r.i, r.j]))
+    n = len(refs)
+    assert n == 2 * 4 + 4 * 2 + 2 * 1
+    for ref, expected in ((by_size[0], 1), (by_size[1], 2), (by_size[-1], n)):
+        controller.select(ref)
+        assert inspector.rank_label.text() == f"#{expected} of {n}"
 
 
 def _type(qtbot, spin, text: str) -> None:
@@ -46,9 +76,11 @@ def _type(qtbot, spin, text: str) -> None:
 def test_hint_until_something_is_selected(setup):
     inspector, controller = setup
     assert inspector.current_page() == "none"
-    assert HINT.startswith("Click a connection")
+    hint = inspector._hint_label
+    assert hint.isVisibleTo(inspector) and "Click a connection or a neuron" in hint.text()
     controller.select(WEIGHT)
     assert inspector.current_page() == "weight"
+    assert not hint.isVisibleTo(inspector)
     controller.select(None)
     assert inspector.current_page() == "none"
 
@@ -63,12 +95,13 @@ def test_weight_page_shows_route_value_gradient_and_rank(setup):
     assert inspector.value_spin.value() == pytest.approx(w, abs=1e-8)
     assert inspector.grad_label.text() == format_number(grad)
     assert inspector.update_label.text() == format_number(snap.next_update[0][0][1, 2])
-    assert inspector.rank_label.text() == _expected_rank(snap, grad)
-    # The decomposition adds up: data term + l1·sign(w) + l2·w = ∂J/∂w.
-    assert inspector._term_labels["l2"].text() == format_number(0.01 * w)
-    assert float(inspector._term_labels["data"].text().replace("\u2212", "-")) == pytest.approx(
-        grad - 0.01 * w, rel=1e-5
-    )
+    # The split, against the engine: data = ∂J/∂w without penalties, l1·sign(w), l2·w.
+    run = controller.test_run
+    assert _number(inspector._term_labels["data"]) == pytest.approx(_data_gradient(run, snap, WEIGHT), rel=1e-5)
+    assert _number(inspector._term_labels["l1"]) == pytest.approx(0.003 * np.sign(w), rel=1e-5)
+    assert _number(inspector._term_labels["l2"]) == pytest.approx(0.01 * w, rel=1e-5)
+    assert 0.01 * abs(w) > 1e-4 * abs(grad)  # the L2 term is big enough for the check to see it
+    _assert_rank_extremes(inspector, controller)
 
 
 def test_typed_weight_reaches_engine_and_labels_refresh(qtbot, setup):
@@ -80,11 +113,14 @@ def test_typed_weight_reaches_engine_and_labels_refresh(qtbot, setup):
     qtbot.waitUntil(lambda: inspector.grad_label.text() == format_number(controller.snapshot.grad_weights[0][1, 2]))
     snap = controller.snapshot
     grad = snap.grad_weights[0][1, 2]
-    assert inspector.rank_label.text() == _expected_rank(snap, grad)
+    data = _data_gradient(controller.test_run, snap, WEIGHT)
+    assert _number(inspector._term_labels["data"]) == pytest.approx(data, rel=1e-5)
+    assert grad == pytest.approx(data + 0.003 + 0.01 * 0.5)  # the engine's own split at w = 0.5
     assert inspector.update_label.text() == format_number(snap.next_update[0][0][1, 2])
     # The slider re-centred on the new value.
     assert inspector.value_slider.value() == 500
     assert inspector.value_slider.parent().slider_value(1000) == pytest.approx(0.5 + 1.0)
+    _assert_rank_extremes(inspector, controller)
 
 
 def test_slider_drag_sends_throttled_live_edits(qtbot, setup, monkeypatch):
@@ -195,11 +231,25 @@ def test_values_follow_training(qtbot, setup):
     assert inspector.update_label.text() == format_number(snap.next_update[0][0][1, 2])
 
 
-def test_format_number():
-    assert format_number(-0.0) == "+0"
-    assert format_number(0.25) == "+0.25"
-    assert format_number(-1.5e-7) == "\u22121.5e\u221207"
-    assert format_number(float("nan")) == "nan"
+def test_numbers_use_the_shared_formatter(qtbot, setup):
+    inspector, controller = setup
+    controller.select(WEIGHT)
+    controller.edit_weight(WEIGHT, -2.5e4)
+    wait_for_snapshot(qtbot, controller, lambda s: s.weights[0][1, 2] == -2.5e4)
+    qtbot.waitUntil(lambda: inspector._after_label.text().endswith("e+04"))
+    snap = controller.snapshot
+    assert inspector._after_label.text() == _fmt(-2.5e4 + snap.next_update[0][0][1, 2], 6, signed=True)
+    editor = inspector._weight_editor  # slider ends: −2.5e4 ± 2·2.5e4, hand-formatted
+    assert (editor.low_label.text(), editor.high_label.text()) == ("\u22127.5e+04", "+2.5e+04")
+    assert inspector._weight_title.text() == "Weight w[1][2,3]"
+
+
+@pytest.mark.parametrize("optimizer, memory", [("sgd", False), ("momentum", True), ("rmsprop", True), ("adam", True)])
+def test_disagreeing_step_blames_memory_only_for_optimizers_with_one(optimizer, memory):
+    text = weight_sentence(grad=0.5, step=0.01, optimizer=optimizer)  # descent would decrease w
+    assert "the next step will increase it" in text
+    assert ("memory" in text) == memory
+    assert "memory" not in weight_sentence(grad=0.5, step=-0.01, optimizer=optimizer)  # agrees
 
 
 def test_focused_but_untouched_spin_stays_live(qtbot, setup):
@@ -216,9 +266,11 @@ def test_focused_but_untouched_spin_stays_live(qtbot, setup):
 def test_most_blamed_button_selects_the_largest_gradient(qtbot, setup):
     inspector, controller = setup
     qtbot.mouseClick(inspector._most_blamed_button, Qt.MouseButton.LeftButton)
-    sel = controller.selection
-    assert sel is not None and isinstance(sel, WeightRef)
-    assert inspector.rank_label.text().startswith("#1 of ")
+    snap = controller.snapshot
+    magnitudes = {(l, i, j): abs(g[i, j]) for l, g in enumerate(snap.grad_weights) for i, j in np.ndindex(g.shape)}
+    assert controller.selection == WeightRef(*max(magnitudes, key=magnitudes.get))
+    assert inspector.rank_label.text() == f"#1 of {len(magnitudes)}"
+    assert not inspector._most_blamed_button.hasFocus()
 
 
 def test_theme_change_recolours_captions(setup):

@@ -1,23 +1,14 @@
 """How the app names units and weights, in one place so every view says the same thing.
 
-Numbering is 1-based everywhere a person reads it: ``w[3][1,2]`` is the weight of layer 3 (the
-third weight matrix) from unit 1 of the layer below to unit 2 of the layer above; neurons are
-"hidden 2, neuron 1" or "output".  (Code and session files index from 0.)
+Numbering is 1-based everywhere a person reads it; neurons are "hidden 2, neuron 1" or "output".
+Parameters are named by their typed references (``WeightRef.name`` gives ``w[3][1,2]``, see
+:mod:`sandbox.session.naming`), the one place parameter names are made.  (Code and session files
+index from 0.)
 """
 
 from __future__ import annotations
 
 from ..session.snapshot import Snapshot
-
-
-def weight_name(layer: int, i: int, j: int) -> str:
-    """``w[layer+1][i+1,j+1]``: the 1-based name of W_layer[i, j], as edit markers use."""
-    return f"w[{layer + 1}][{i + 1},{j + 1}]"
-
-
-def bias_name(layer: int, j: int) -> str:
-    """``b[layer+1][j+1]`` for b_layer[j]."""
-    return f"b[{layer + 1}][{j + 1}]"
 
 
 def unit_name(snapshot: Snapshot, layer: int, j: int) -> str:

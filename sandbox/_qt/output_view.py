@@ -317,12 +317,11 @@ class OutputView(QWidget):
         self._half_line.setVisible(False)
         plot.setAspectLocked(False)
         self._vb.enableAutoRange(enable=False)
-        self.discretize_checkbox.setEnabled(mode in ("classification2d", "regression2d"))
-        if mode == "regression2d":
-            self.discretize_checkbox.setToolTip("Show only the sign of the prediction (as Playground does)")
-        else:
-            self.discretize_checkbox.setToolTip(
-                "Show hard class regions (threshold 0.5 / most likely class) instead of probabilities")
+        # Regression has no classes to discretize into: the option is only shown for classification.
+        self.discretize_checkbox.setVisible(snap.is_classification)
+        self.discretize_checkbox.setEnabled(mode == "classification2d")
+        self.discretize_checkbox.setToolTip(
+            "Show hard class regions (threshold 0.5 / most likely class) instead of probabilities")
 
         if mode in ("classification2d", "regression2d"):
             self._layout_2d(snap)
@@ -481,7 +480,7 @@ class OutputView(QWidget):
     def _update(self, snap: Snapshot) -> None:
         """Refresh what changes with the weights: the image, curves, moving points, the ring."""
         mode = self.mode
-        hard = self.discretize_checkbox.isChecked()
+        hard = self.discretize_checkbox.isChecked() and mode == "classification2d"
         ring = np.zeros((0, 2))
         ds = snap.dataset
         batch = snap.batch_indices
