@@ -195,6 +195,14 @@ def test_divergence_pauses_with_a_banner_offering_a_lower_learning_rate(qtbot):
     assert f"step {snap.divergence.step}" in text and "learning rate 3" in text
     # The last finite weights are astronomically large here, so resetting comes first.
     assert "huge" in text
+    # The toolbar says what its figures are: the kept weights' losses, whole, in the one format.
+    from sandbox.formatting import format_number
+
+    bar = win.training_bar
+    assert bar.counter_titles["loss"].text() == "Loss at kept weights"
+    ev = c.snapshot.evaluation
+    assert bar.counters["loss"].text() == f"{format_number(ev.train_loss)} / {format_number(ev.test_loss)}"
+    assert "–" not in bar.counters["loss"].text()
     # The offer is checked first: the worker trains a scratch copy with it.
     qtbot.waitUntil(lambda: bool(win.banner.buttons), timeout=10_000)
     assert "reset" in win.banner.buttons[0].text()
@@ -346,3 +354,29 @@ def test_a_failing_snapshot_opens_one_dialog_and_the_app_lives_on(window, qtbot,
     wait_for_snapshot(qtbot, window.controller, lambda s: s.step > step)
     assert len(crashes) == 2
     boxes[0].close()
+
+
+def test_toolbar_figures_are_shown_whole(window, qtbot):
+    bar = window.training_bar
+    label = bar.counters["loss"]
+    text = "2.14e+04 / 2.303e+04"
+    bar._set_counter("loss", text)
+    qtbot.waitUntil(lambda: label.width() >= label.fontMetrics().horizontalAdvance(text))
+    assert label.text() == text
+
+
+def test_regression_shows_no_accuracy(qtbot):
+    from sandbox._qt.app import make_application
+    from sandbox._qt.main_window import MainWindow
+    from sandbox._qt.theme import ThemeManager
+    from sandbox.session import DataSpec, NetworkSpec
+
+    app = make_application()
+    run = small_run(data=DataSpec("sine", n_points=100), network=NetworkSpec((4,), ("tanh",)))
+    win = MainWindow(run, None, ThemeManager(app, "light"), persist_settings=False)
+    qtbot.addWidget(win, before_close_func=lambda w: setattr(w, "skip_unsaved_prompt", True))
+    win.show()
+    wait_for_snapshot(qtbot, win.controller)
+    bar = win.training_bar
+    qtbot.waitUntil(lambda: not bar.counters["accuracy"].isVisible())
+    assert not bar.counter_titles["accuracy"].isVisible()

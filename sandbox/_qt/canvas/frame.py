@@ -16,6 +16,7 @@ from pyqtgraph.functions import arrayToQPath
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainterPath, QPen
 
+from ...formatting import format_number
 from ...session.snapshot import Snapshot
 from ..theme import Theme, diverging_lut
 from . import encoding as enc
@@ -139,9 +140,10 @@ def build_connections(frame: Frame, snap: Snapshot, lay: Layout, mode: str, pale
     symbol = SYMBOLS[mode]
     if e.broken.any():
         # A diverged run: saying "0" (or drawing them thin) would hide that they overflowed.
-        frame.legend = f"{int(e.broken.sum())} of {n} {symbol[1:-1]} are not finite (training diverged)"
+        frame.legend = (f"at the kept (last finite) weights, {int(e.broken.sum())} of {n} "
+                        f"{symbol[1:-1]} overflow: training diverged")
     elif e.top > 0:
-        frame.legend = f"line width ∝ {symbol}; thickest = {e.top:.3g}"
+        frame.legend = f"line width ∝ {symbol}; thickest = {format_number(e.top)}"
     else:
         frame.legend = f"every {symbol[1:-1]} is 0"
     styles = palette.connection_styles(lay.max_width)

@@ -37,7 +37,7 @@ def batch_text(snapshot: Snapshot) -> str:
 def weight_sentence(grad: float, step: float, optimizer: str) -> str:
     """What the sign of ∂J/∂w means for w, and whether the next step agrees with it."""
     if not math.isfinite(grad):
-        return "The gradient is not finite: training has diverged here."
+        return "At the kept (last finite) weights the gradient overflows: training diverged. Lower the learning rate or reset."
     if grad > 0:
         text = "Increasing w would increase the loss; gradient descent will decrease it."
         expected = -1
@@ -58,7 +58,7 @@ def weight_sentence(grad: float, step: float, optimizer: str) -> str:
 def bias_sentence(grad_b: float) -> str:
     """What the sign of ∂J/∂b means for b."""
     if not math.isfinite(grad_b):
-        return "The gradient is not finite: training has diverged here."
+        return "At the kept (last finite) weights the gradient overflows: training diverged. Lower the learning rate or reset."
     if grad_b > 0:
         return "Raising b (and so z) would increase the loss; gradient descent will lower b."
     if grad_b < 0:
