@@ -108,7 +108,6 @@ class TrainingWorker(QObject):
         """Queue a command with the GUI's generation after issuing it (any thread)."""
         self._queue.put((command, generation))
         self._command_waiting = True
-        self._acked.set()  # a command must never wait behind an acknowledgement
 
     def take(self) -> Snapshot | None:
         """The newest snapshot, or None; the next snapshot's history starts after it."""
@@ -120,6 +119,10 @@ class TrainingWorker(QObject):
 
     def acknowledge(self) -> None:
         """The GUI has drawn the last snapshot it took (any thread)."""
+        if not self._acked.is_set():
+            drawn = time.perf_counter() - self._last_publish
+            # A float store is atomic; the worker reads it when it paces the next snapshot.
+            self._draw_seconds += 0.3 * (min(max(drawn, 0.0), ACK_TIMEOUT) - self._draw_seconds)
         self._acked.set()
 
     # ---------------------------------------------------------- thread start and shutdown
@@ -175,17 +178,13 @@ class TrainingWorker(QObject):
         if not self._playing and not self._needs_snapshot:
             commands.append(self._queue.get())  # idle: sleep until the GUI asks for something
         elif self._playing:
-            # Leave the interpreter to the GUI until it has drawn the snapshot just published,
-            # and wait for the next paced step at slow speeds.  Commands cut either wait short.
-            if not self._acked.is_set():
-                waited_from = time.perf_counter()
-                self._acked.wait(max(0.0, self._last_publish + ACK_TIMEOUT - waited_from))
-                if self._acked.is_set():
-                    drawn = time.perf_counter() - self._last_publish
-                    self._draw_seconds += 0.3 * (min(drawn, ACK_TIMEOUT) - self._draw_seconds)
-                else:
-                    self._acked.set()  # the GUI is busy elsewhere: carry on, count it as slow
-                    self._draw_seconds += 0.3 * (ACK_TIMEOUT - self._draw_seconds)
+            # Leave the interpreter to the GUI while it draws the snapshot just published (the
+            # two threads share one GIL, and drawing uncontended is far cheaper than
+            # interleaved): until it acknowledges, or for about as long as drawing took last
+            # time, whichever comes first; then train on while it finishes.
+            if not self._acked.is_set() and not self._command_waiting:
+                self._acked.wait(max(0.0, self._last_publish + min(0.05, 1.25 * self._draw_seconds)
+                                     - time.perf_counter()))
             if self._speed is not None:
                 wait = min(self._rate.next_step_at - time.perf_counter(), self._min_interval)
                 if wait > 0:
@@ -215,23 +214,37 @@ class TrainingWorker(QObject):
             return
         steps = 0
         clock = time.perf_counter
+        latest = self._last_publish + ACK_TIMEOUT
+        acked = self._acked.is_set
         while True:
             if not run.step():
                 self._playing = False
                 break
             steps += 1
             # A flag read per step (not the queue's lock) keeps pause within one step cheaply;
-            # the clock is read every 8 steps.
-            if self._command_waiting or (steps & 7 == 0 and clock() >= deadline):
+            # the clock is read every 8 steps.  A snapshot is due at the deadline once the GUI
+            # has drawn the last one (or at the acknowledgement timeout).
+            if self._command_waiting:
                 break
+            if steps & 7 == 0:
+                now = clock()
+                if now >= deadline and (acked() or now >= latest):
+                    break
         self._rate.stepped(steps, None)
 
     def _maybe_publish(self) -> None:
         if not self._needs_snapshot:
             return
         now = time.perf_counter()
-        if self._playing and now - self._last_publish < self._frame_interval():
-            return
+        if self._playing:
+            if now - self._last_publish < self._frame_interval():
+                return
+            if not self._acked.is_set():
+                # The GUI has not drawn the last one yet: no new snapshot until it has, or
+                # until ACK_TIMEOUT (a GUI busy elsewhere then counts as slow to draw).
+                if now - self._last_publish < ACK_TIMEOUT:
+                    return
+                self._draw_seconds += 0.3 * (ACK_TIMEOUT - self._draw_seconds)
         with self._lock:
             cursor = self._cursor
         snap = make_snapshot(
