@@ -45,3 +45,49 @@ def themes(qapp):
     from sandbox._qt.theme import ThemeManager
 
     return ThemeManager(qapp, "light")
+
+
+@pytest.fixture
+def window(qtbot):
+    """The main window on the default session's configuration, 1280×800, shown and active, with
+    a first snapshot drawn; closed without the unsaved-changes question, its worker stopped."""
+    from qt_helpers import small_run, wait_for_snapshot
+
+    from sandbox._qt.app import make_application
+    from sandbox._qt.main_window import MainWindow
+    from sandbox._qt.theme import ThemeManager
+
+    app = make_application()
+    win = MainWindow(small_run(), None, ThemeManager(app, "light"), persist_settings=False)
+    # pytest-qt closes registered widgets before fixture teardown: never ask to save then.
+    qtbot.addWidget(win, before_close_func=lambda w: setattr(w, "skip_unsaved_prompt", True))
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()
+    wait_for_snapshot(qtbot, win.controller)
+    yield win
+    win.skip_unsaved_prompt = True
+    win.close()
+    assert not win.controller._worker.thread_running()
+
+
+@pytest.fixture
+def make_canvas(qtbot, make_controller, themes):
+    """``make_canvas(run, size)`` → (canvas, controller), shown and drawn from a first snapshot."""
+    from qt_helpers import small_run, wait_for_snapshot
+
+    from sandbox._qt.canvas import NetworkCanvas
+
+    def make(run=None, size=(700, 480)):
+        controller = make_controller(run if run is not None else small_run())
+        canvas = NetworkCanvas(controller, themes)
+        qtbot.addWidget(canvas)
+        canvas.resize(*size)
+        canvas.show()
+        qtbot.waitExposed(canvas)
+        wait_for_snapshot(qtbot, controller)
+        qtbot.waitUntil(lambda: canvas._layout is not None)
+        return canvas, controller
+
+    return make

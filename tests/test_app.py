@@ -15,26 +15,6 @@ from sandbox.session.session_file import load
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture
-def window(qtbot):
-    from sandbox._qt.app import make_application
-    from sandbox._qt.main_window import MainWindow
-    from sandbox._qt.theme import ThemeManager
-
-    app = make_application()
-    themes = ThemeManager(app, "light")
-    win = MainWindow(small_run(), None, themes, persist_settings=False)
-    # pytest-qt closes registered widgets before fixture teardown: never ask to save then.
-    qtbot.addWidget(win, before_close_func=lambda w: setattr(w, "skip_unsaved_prompt", True))
-    win.resize(1280, 800)
-    win.show()
-    wait_for_snapshot(qtbot, win.controller)
-    yield win
-    win.skip_unsaved_prompt = True
-    win.close()
-    assert not win.controller._worker.thread_running()
-
-
 def _button(window, action):
     return window.training_bar.widgetForAction(action)
 

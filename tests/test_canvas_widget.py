@@ -8,32 +8,15 @@ import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QToolTip
-from qt_helpers import small_run, wait_for_snapshot
+from qt_helpers import wait_for_snapshot
 from test_canvas_encoding import wcag_contrast
 from test_canvas_hit_testing import distance
 
-from sandbox._qt.canvas import NetworkCanvas
 from sandbox.session import DataSpec, NetworkSpec, TrainingRun
 from sandbox.session.naming import NeuronRef, WeightRef
 from sandbox.viewstate import ViewMode
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def make_canvas(qtbot, make_controller, themes):
-    def make(run=None, size=(700, 480)):
-        controller = make_controller(run if run is not None else small_run())
-        canvas = NetworkCanvas(controller, themes)
-        qtbot.addWidget(canvas)
-        canvas.resize(*size)
-        canvas.show()
-        qtbot.waitExposed(canvas)
-        wait_for_snapshot(qtbot, controller)
-        qtbot.waitUntil(lambda: canvas._layout is not None)
-        return canvas, controller
-
-    return make
 
 
 def vp_point(canvas, scene_xy) -> QPoint:

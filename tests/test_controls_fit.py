@@ -5,28 +5,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QComboBox, QLabel, QStyle, QStyleOptionComboBox
 
-from qt_helpers import small_run, wait_for_snapshot
+from qt_helpers import wait_for_snapshot
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def window(qtbot):
-    from sandbox._qt.app import make_application
-    from sandbox._qt.main_window import MainWindow
-    from sandbox._qt.theme import ThemeManager
-
-    app = make_application()
-    themes = ThemeManager(app, "light")
-    win = MainWindow(small_run(), None, themes, persist_settings=False)
-    qtbot.addWidget(win, before_close_func=lambda w: setattr(w, "skip_unsaved_prompt", True))
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    wait_for_snapshot(qtbot, win.controller)
-    yield win
-    win.skip_unsaved_prompt = True
-    win.close()
 
 
 def _text_room(combo: QComboBox) -> int:

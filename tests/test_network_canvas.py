@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QWidget
-from qt_helpers import small_run, wait_for_snapshot
+from qt_helpers import wait_for_snapshot
 
 from sandbox.session.naming import NeuronRef, WeightRef
 from sandbox._qt.canvas import NetworkCanvas
@@ -17,24 +17,6 @@ from sandbox.session.csv_import import parse_csv
 from sandbox.session.session_file import load
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def make_canvas(qtbot, make_controller, themes):
-    """``make_canvas(run, size)`` → (canvas, controller), shown and drawn from a first snapshot."""
-
-    def make(run=None, size=(700, 480)):
-        controller = make_controller(run if run is not None else small_run())
-        canvas = NetworkCanvas(controller, themes)
-        qtbot.addWidget(canvas)
-        canvas.resize(*size)
-        canvas.show()
-        qtbot.waitExposed(canvas)
-        wait_for_snapshot(qtbot, controller)
-        qtbot.waitUntil(lambda: canvas._layout is not None)
-        return canvas, controller
-
-    return make
 
 
 def viewport_pos(canvas: NetworkCanvas, point: QPoint) -> QPoint:
