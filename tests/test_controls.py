@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from qt_helpers import small_run, wait_for_snapshot
+from qt_helpers import small_run, wait_for_snapshot, worker_barrier
 from sandbox._qt.controls import data_section as controls_module  # where import_csv warns
 from sandbox._qt.controls import ControlsPanel
 from sandbox._qt.theme import ThemeManager
@@ -222,7 +222,7 @@ def test_import_bad_csv_shows_error_and_changes_nothing(qtbot, setup, tmp_path, 
     assert len(shown) == 1
     assert "line 3" in shown[0][1] and "oops" in shown[0][1]
     assert controller.generation == generation
-    qtbot.wait(50)
+    worker_barrier(qtbot, controller)
     assert controller.snapshot.dataset is before.dataset
     assert panel.dataset_combo.currentData() == "circle"
 

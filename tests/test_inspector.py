@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from qt_helpers import small_run, wait_for_snapshot
+from qt_helpers import small_run, wait_for_snapshot, worker_barrier
 from sandbox.session.naming import NeuronRef, WeightRef
 from sandbox._qt.inspector import Inspector
 from sandbox._qt.inspector.explanations import weight_sentence
@@ -294,7 +294,7 @@ def test_escape_abandons_a_typed_weight(qtbot, setup):
     qtbot.keyClicks(spin, "0.5")
     qtbot.keyClick(spin, Qt.Key.Key_Escape)
     inspector.setFocus()
-    qtbot.wait(200)
+    worker_barrier(qtbot, controller)
     assert controller.generation == generation  # no edit was sent
     assert float(controller.snapshot.weights[0][0, 1]) == before
     assert spin.value() == pytest.approx(before, abs=1e-8)
