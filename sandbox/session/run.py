@@ -36,25 +36,12 @@ from .grid import data_extent, grid_inputs
 from .commands import HyperparametersChanged, ParameterEdited
 from .history import History
 from .naming import BiasRef, WeightRef
+from .scoring import Evaluation, accuracy, encode_targets, finite_norm, first_nonfinite_layer, recordable
 from .state import PHASES, Divergence, RunState, ShuffleRngState
 
 __all__ = ["PHASES", "Divergence", "Evaluation", "Inspection", "RunState", "TrainingRun"]
 
 Array = np.ndarray
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """Losses and accuracies over the full training and test sets.
-
-    Losses are data losses (no regularisation penalty) so train and test compare directly.
-    Accuracies are None for regression; test values are None when there is no test set.
-    """
-
-    train_loss: float
-    test_loss: float | None
-    train_accuracy: float | None
-    test_accuracy: float | None
 
 
 @dataclass(frozen=True)
@@ -447,7 +434,7 @@ class TrainingRun:
         step_number = self.step_count + 1
         if not math.isfinite(back.objective):
             return self._diverged(Divergence(step_number, "loss", None, hyper.learning_rate))
-        grad_norms = [_norm(g) for g in back.grad_weights]
+        grad_norms = [finite_norm(g) for g in back.grad_weights]
         grad = self.layout.pack(back.grad_weights, back.grad_biases)
         (delta,), new_state = propose(
             hyper.optimizer, hyper.optimizer_hyper(), hyper.learning_rate, [grad], self.opt_state
@@ -456,10 +443,10 @@ class TrainingRun:
         # A NaN or inf gradient always makes the update non-finite too, so one vdot over the new
         # parameters guards everything; which quantity and layer failed is searched only then.
         if not math.isfinite(np.vdot(new_flat, new_flat)):
-            bad = _first_nonfinite(back.grad_weights, back.grad_biases, reverse=True)
+            bad = first_nonfinite_layer(back.grad_weights, back.grad_biases, reverse=True)
             quantity = "gradient"
             if bad is None:
-                bad, quantity = _first_nonfinite(*self.layout.unpack(new_flat)), "weights"
+                bad, quantity = first_nonfinite_layer(*self.layout.unpack(new_flat)), "weights"
             if bad is not None:
                 return self._diverged(Divergence(step_number, quantity, bad, hyper.learning_rate))
         # Commit.
@@ -587,7 +574,7 @@ class TrainingRun:
         result = Evaluation(train_loss, test_loss, train_acc, test_acc)
         if record:
             self.history.evaluations.append(
-                self.step_count, *(_recordable(v) for v in (train_loss, test_loss, train_acc, test_acc))
+                self.step_count, *(recordable(v) for v in (train_loss, test_loss, train_acc, test_acc))
             )
         return result
 
@@ -635,7 +622,6 @@ class TrainingRun:
         return [float(np.linalg.norm(g)) for g in self.inspect().backward.grad_weights]
 
 
-_FLOAT_MAX = float(np.finfo(np.float64).max)
 
 
 def _readonly(fresh: Array) -> Array:
@@ -654,65 +640,3 @@ def _readonly_state(fresh: OptimizerState) -> OptimizerState:
 
 def _sizes(layer_sizes: Sequence[int]) -> str:
     return "-".join(str(n) for n in layer_sizes)
-
-
-def _recordable(value: float | None) -> float:
-    """A value as history keeps it, so a session file stores it exactly.
-
-    Session files hold finite numbers, with ``null`` for "no value": so "no value" and NaN
-    become the one canonical NaN, and an overflowed loss is kept as ±the largest double.
-    """
-    if value is None or math.isnan(value):
-        return math.nan
-    return max(-_FLOAT_MAX, min(_FLOAT_MAX, value))
-
-
-def _norm(g: Array) -> float:
-    """‖g‖₂ = √(Σ g²), finite for every finite g.
-
-    The plain sum of squares overflows once entries pass ~1e154; then the norm is computed as
-    m·√(Σ (g/m)²) with m = max|g|, and capped at the largest double.  History rows (and so
-    session files, which hold finite numbers only) then never record inf for a committed step.
-    """
-    squares = np.vdot(g, g)
-    if math.isfinite(squares):
-        return math.sqrt(squares)
-    scale = float(np.abs(g).max())
-    if not math.isfinite(scale):
-        return math.inf
-    scaled = g / scale
-    return min(scale * math.sqrt(np.vdot(scaled, scaled)), _FLOAT_MAX)
-
-
-def _first_nonfinite(weights: Sequence[Array], biases: Sequence[Array], reverse: bool = False) -> int | None:
-    order = range(len(weights) - 1, -1, -1) if reverse else range(len(weights))
-    for layer in order:
-        if not (np.isfinite(weights[layer]).all() and np.isfinite(biases[layer]).all()):
-            return layer
-    return None
-
-
-def encode_targets(dataset: Dataset, output_activation: str) -> Array:
-    """Targets as the network's output should be: (n, 1) or one-hot (n, k), float64.
-
-    Two classes use one output (0/1) unless the output is softmax; three or more classes, or a
-    softmax output, use one-hot rows.
-    """
-    t = dataset.targets
-    if not dataset.is_classification:
-        return t.reshape(-1, 1).astype(np.float64)
-    k = dataset.n_classes
-    if k == 2 and output_activation != "softmax":
-        return t.reshape(-1, 1).astype(np.float64)
-    onehot = np.zeros((len(t), k))
-    onehot[np.arange(len(t)), t.astype(np.int64)] = 1.0
-    return onehot
-
-
-def accuracy(output: Array, Y: Array) -> float:
-    """Share of rows whose predicted class matches: threshold 0.5 for one output, else argmax."""
-    if len(output) == 0:
-        return float("nan")
-    if output.shape[1] == 1:
-        return float(np.mean((output[:, 0] > 0.5) == (Y[:, 0] > 0.5)))
-    return float(np.mean(output.argmax(axis=1) == Y.argmax(axis=1)))

@@ -1,0 +1,93 @@
+"""Scoring a run: targets as the network sees them, accuracy, evaluations, and the numbers a
+step records (finite norms, history-safe values, the layer that went non-finite)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .datasets import Dataset
+
+Array = np.ndarray
+
+_FLOAT_MAX = float(np.finfo(np.float64).max)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Losses and accuracies over the full training and test sets.
+
+    Losses are data losses (no regularisation penalty) so train and test compare directly.
+    Accuracies are None for regression; test values are None when there is no test set.
+    """
+
+    train_loss: float
+    test_loss: float | None
+    train_accuracy: float | None
+    test_accuracy: float | None
+
+
+
+def recordable(value: float | None) -> float:
+    """A value as history keeps it, so a session file stores it exactly.
+
+    Session files hold finite numbers, with ``null`` for "no value": so "no value" and NaN
+    become the one canonical NaN, and an overflowed loss is kept as ±the largest double.
+    """
+    if value is None or math.isnan(value):
+        return math.nan
+    return max(-_FLOAT_MAX, min(_FLOAT_MAX, value))
+
+
+def finite_norm(g: Array) -> float:
+    """‖g‖₂ = √(Σ g²), finite for every finite g.
+
+    The plain sum of squares overflows once entries pass ~1e154; then the norm is computed as
+    m·√(Σ (g/m)²) with m = max|g|, and capped at the largest double.  History rows (and so
+    session files, which hold finite numbers only) then never record inf for a committed step.
+    """
+    squares = np.vdot(g, g)
+    if math.isfinite(squares):
+        return math.sqrt(squares)
+    scale = float(np.abs(g).max())
+    if not math.isfinite(scale):
+        return math.inf
+    scaled = g / scale
+    return min(scale * math.sqrt(np.vdot(scaled, scaled)), _FLOAT_MAX)
+
+
+def first_nonfinite_layer(weights: Sequence[Array], biases: Sequence[Array], reverse: bool = False) -> int | None:
+    order = range(len(weights) - 1, -1, -1) if reverse else range(len(weights))
+    for layer in order:
+        if not (np.isfinite(weights[layer]).all() and np.isfinite(biases[layer]).all()):
+            return layer
+    return None
+
+
+def encode_targets(dataset: Dataset, output_activation: str) -> Array:
+    """Targets as the network's output should be: (n, 1) or one-hot (n, k), float64.
+
+    Two classes use one output (0/1) unless the output is softmax; three or more classes, or a
+    softmax output, use one-hot rows.
+    """
+    t = dataset.targets
+    if not dataset.is_classification:
+        return t.reshape(-1, 1).astype(np.float64)
+    k = dataset.n_classes
+    if k == 2 and output_activation != "softmax":
+        return t.reshape(-1, 1).astype(np.float64)
+    onehot = np.zeros((len(t), k))
+    onehot[np.arange(len(t)), t.astype(np.int64)] = 1.0
+    return onehot
+
+
+def accuracy(output: Array, Y: Array) -> float:
+    """Share of rows whose predicted class matches: threshold 0.5 for one output, else argmax."""
+    if len(output) == 0:
+        return float("nan")
+    if output.shape[1] == 1:
+        return float(np.mean((output[:, 0] > 0.5) == (Y[:, 0] > 0.5)))
+    return float(np.mean(output.argmax(axis=1) == Y.argmax(axis=1)))
