@@ -1,7 +1,7 @@
 """The real TrainingWorker in its thread: crash handling, acknowledgement pacing, queries, edits.
 
 Every test stops its worker (the ``start_worker`` fixture does it at teardown).  Waits are
-``qtbot.waitSignal`` / ``qtbot.waitUntil`` only, never fixed sleeps.
+``qtbot.waitUntil`` only (see ``received``), never fixed sleeps.
 """
 
 from __future__ import annotations
@@ -88,6 +88,18 @@ class Taker:
             return self.snapshots[-1] if self.snapshots else None
 
 
+def received(signal) -> list[tuple]:
+    """The arguments of every emission of a worker signal, in order.
+
+    Collected in the emitting (worker) thread: ``qtbot.waitSignal`` on a signal of an object in
+    another thread can run its quit-the-loop callback there, before the wait has started its
+    event loop, and then waits forever.  ``list.append`` is atomic, so waitUntil can poll it.
+    """
+    got: list[tuple] = []
+    signal.connect(lambda *args: got.append(args), Qt.ConnectionType.DirectConnection)
+    return got
+
+
 # ------------------------------------------------------------------------- (a) crashes
 
 
@@ -116,8 +128,8 @@ def test_after_a_crash_the_worker_reports_once_and_waits_for_the_next_command(qt
     assert len(calls) == 1
 
     # It is not rebuilt in a loop: the next attempt (and crash) comes only with a command.
-    with qtbot.waitSignal(worker.crashed, timeout=5000):
-        worker.submit(cmd.Pause())
+    worker.submit(cmd.Pause())
+    qtbot.waitUntil(lambda: len(crashes) >= 2, timeout=5000)
     assert len(crashes) == 2
     assert len(calls) == 2
     assert taker.count() == 0
@@ -140,9 +152,10 @@ def test_a_crash_while_playing_pauses_training(qtbot, start_worker, monkeypatch)
         raise RuntimeError("snapshot failed while playing")
 
     monkeypatch.setattr(worker_module, "make_snapshot", failing_make_snapshot)
-    with qtbot.waitSignal(worker.crashed, timeout=5000) as blocker:
-        worker.submit(cmd.Play())
-    assert "snapshot failed while playing" in blocker.args[0]
+    crashes = received(worker.crashed)
+    worker.submit(cmd.Play())
+    qtbot.waitUntil(lambda: len(crashes) >= 1, timeout=5000)
+    assert "snapshot failed while playing" in crashes[0][0]
     monkeypatch.undo()
     # Paused by the crash: the next snapshot (asked for by a harmless command) is not playing.
     before = taker.count()
@@ -191,9 +204,10 @@ def test_evaluate_loss_emits_the_value_and_changes_nothing(qtbot, start_worker):
 
     ref = WeightRef(0, 1, 2)
     query = cmd.EvaluateLoss(ref, 0.5, request=7)
-    with qtbot.waitSignal(worker.resultReady, timeout=5000) as blocker:
-        worker.submit(query)
-    command, value = blocker.args
+    results = received(worker.resultReady)
+    worker.submit(query)
+    qtbot.waitUntil(lambda: len(results) >= 1, timeout=5000)
+    command, value = results[0]
     assert command == query and command.request == 7
     twin = small_run()
     twin.set_weight(ref.layer, ref.i, ref.j, 0.5)
@@ -220,9 +234,10 @@ def test_edit_weight_emits_edit_applied_with_a_parameter_edited(qtbot, start_wor
     old = float(taker.last().weights[0][1, 2])
 
     ref = WeightRef(0, 1, 2)
-    with qtbot.waitSignal(worker.editApplied, timeout=5000) as blocker:
-        worker.submit(cmd.EditWeight(ref, 0.5), generation=3)
-    (event,) = blocker.args
+    applied = received(worker.editApplied)
+    worker.submit(cmd.EditWeight(ref, 0.5), generation=3)
+    qtbot.waitUntil(lambda: len(applied) >= 1, timeout=5000)
+    (event,) = applied[0]
     assert isinstance(event, ParameterEdited)
     assert (event.ref, event.old, event.new, event.step) == (ref, old, 0.5, 0)
     assert event.inverse() == cmd.EditWeight(ref, old)
@@ -240,9 +255,10 @@ def test_a_refused_edit_emits_command_failed_and_no_event(qtbot, start_worker):
     before = taker.last()
     edits = []
     worker.editApplied.connect(edits.append)
-    with qtbot.waitSignal(worker.commandFailed, timeout=5000) as blocker:
-        worker.submit(cmd.EditWeight(WeightRef(0, 9, 0), 0.5))
-    assert blocker.args[0] == cmd.EditWeight.failure_title
+    failed = received(worker.commandFailed)
+    worker.submit(cmd.EditWeight(WeightRef(0, 9, 0), 0.5))
+    qtbot.waitUntil(lambda: len(failed) >= 1, timeout=5000)
+    assert failed[0][0] == cmd.EditWeight.failure_title
     worker.submit(cmd.Pause())
     qtbot.waitUntil(lambda: taker.count() >= 2, timeout=5000)
     assert edits == []
