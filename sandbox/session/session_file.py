@@ -33,7 +33,20 @@ from ..engine.optimizers import STATE_BUFFERS
 from .config import DataSpec, Hyperparameters, NetworkSpec
 from .csv_import import MAX_CLASSES
 from .datasets import CLASSIFICATION, MAX_POINTS, REGRESSION, Dataset
-from .history import DEFAULT_CAPACITY, MAX_MARKER_TEXT, MAX_MARKERS, History, Marker, Series
+from .history import MAX_MARKERS, History, Marker
+from .json_readers import (
+    _Invalid,
+    _dict,
+    _kind,
+    _int,
+    _num,
+    _str,
+    _list,
+    _numbers,
+    _matrix,
+    _layer_arrays,
+    _series,
+)
 from .json_text import dumps, loads
 from .run import TrainingRun
 from .state import Divergence, RunState, ShuffleRngState
@@ -41,9 +54,6 @@ from .state import Divergence, RunState, ShuffleRngState
 FORMAT = "backprop-sandbox-session"
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 64 * 1024 * 1024
-#: Longest text field read back.  Everything the app writes fits: CSV column and class names
-#: (at most 200 characters, see csv_import), file names (255) and edit markers (MAX_MARKER_TEXT).
-MAX_TEXT = max(1000, MAX_MARKER_TEXT)
 MAX_DESCRIPTION = 4000
 
 
@@ -286,132 +296,6 @@ def loads_session(raw: bytes | str, shown: str = "<session>") -> TrainingRun:
         raise SessionFileError(f"{shown}: {exc}") from None
     except ValueError as exc:  # a value the model itself refused
         raise SessionFileError(f"{shown}: {exc}") from None
-
-
-class _Invalid(ValueError):
-    pass
-
-
-# Small typed readers.  Each names the JSON path of the offending value.
-
-
-def _get(obj: dict, key: str, path: str) -> Any:
-    if key not in obj:
-        raise _Invalid(f"{path}.{key} is missing" if path else f"{key} is missing")
-    return obj[key]
-
-
-def _dict(value: Any, path: str, keys: Sequence[str], optional: Sequence[str] = ()) -> dict:
-    if not isinstance(value, dict):
-        raise _Invalid(f"{path or 'the document'} must be an object, got {_kind(value)}")
-    unknown = set(value) - set(keys) - set(optional)
-    if unknown:
-        raise _Invalid(f"{path or 'the document'} has unknown field(s): {', '.join(sorted(map(str, unknown)))[:200]}")
-    for key in keys:
-        _get(value, key, path)
-    return value
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if value is None:
-        return "null"
-    return {dict: "an object", list: "a list", str: "text", int: "an integer", float: "a number"}.get(
-        type(value), type(value).__name__
-    )
-
-
-def _int(value: Any, path: str, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _Invalid(f"{path} must be an integer, got {_kind(value)}")
-    if not lo <= value <= hi:
-        shown = str(value) if abs(value) < 10**30 else f"an integer of {len(str(abs(value)))} digits"
-        raise _Invalid(f"{path} must be in {lo} … {hi}, got {shown}")
-    return value
-
-
-def _num(value: Any, path: str, lo: float = -math.inf, hi: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _Invalid(f"{path} must be a number, got {_kind(value)}")
-    if isinstance(value, int) and abs(value) > _FLOAT_MAX:
-        # float() would raise OverflowError, which is not a ValueError.
-        raise _Invalid(f"{path} is too large for a double")
-    value = float(value)
-    if not lo <= value <= hi:
-        raise _Invalid(f"{path} must be in [{lo:g}, {hi:g}], got {value!r}")
-    return value
-
-
-def _str(value: Any, path: str, choices: Sequence[str] | None = None) -> str:
-    if not isinstance(value, str):
-        raise _Invalid(f"{path} must be text, got {_kind(value)}")
-    if len(value) > MAX_TEXT:
-        raise _Invalid(f"{path} is longer than {MAX_TEXT} characters")
-    if choices is not None and value not in choices:
-        raise _Invalid(f"{path} must be one of {', '.join(choices)}, got {value[:40]!r}")
-    return value
-
-
-def _list(value: Any, path: str, length: int | None = None, max_length: int | None = None) -> list:
-    if not isinstance(value, list):
-        raise _Invalid(f"{path} must be a list, got {_kind(value)}")
-    if length is not None and len(value) != length:
-        raise _Invalid(f"{path} must have {length} entries, got {len(value)}")
-    if max_length is not None and len(value) > max_length:
-        raise _Invalid(f"{path} has {len(value)} entries; at most {max_length} are allowed")
-    return value
-
-
-_FLOAT_MAX = float(np.finfo(np.float64).max)
-
-
-def _numbers(values: list, path: str, nullable: bool = False) -> None:
-    for k, v in enumerate(values):
-        if isinstance(v, bool) or not (isinstance(v, (int, float)) or (nullable and v is None)):
-            raise _Invalid(f"{path}[{k}] must be a number, got {_kind(v)}")
-        if isinstance(v, int) and abs(v) > _FLOAT_MAX:
-            raise _Invalid(f"{path}[{k}] is too large for a double")
-
-
-def _vector(value: Any, path: str, length: int) -> np.ndarray:
-    values = _list(value, path, length)
-    _numbers(values, path)
-    return np.array(values, dtype=np.float64).reshape(length)
-
-
-def _matrix(value: Any, path: str, rows: int, cols: int) -> np.ndarray:
-    """A rows×cols list of lists of numbers → float64 array, shape checked before building."""
-    _list(value, path, rows)
-    for r, row in enumerate(value):
-        _list(row, f"{path}[{r}]", cols)
-        _numbers(row, f"{path}[{r}]")
-    return np.array(value, dtype=np.float64).reshape(rows, cols)
-
-
-def _layer_arrays(value: Any, path: str, sizes: Sequence[int]) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    _dict(value, path, ("weights", "biases"))
-    n = len(sizes) - 1
-    _list(value["weights"], f"{path}.weights", n)
-    _list(value["biases"], f"{path}.biases", n)
-    weights = [_matrix(value["weights"][l], f"{path}.weights[{l}]", sizes[l], sizes[l + 1]) for l in range(n)]
-    biases = [_vector(value["biases"][l], f"{path}.biases[{l}]", sizes[l + 1]) for l in range(n)]
-    return weights, biases
-
-
-def _series(value: Any, path: str, columns: Sequence[str]) -> Series:
-    _dict(value, path, ("columns", "rows"))
-    expected = ["step", "weight", *columns]
-    if value["columns"] != expected:
-        raise _Invalid(f"{path}.columns must be {expected}")
-    rows = _list(value["rows"], f"{path}.rows", max_length=DEFAULT_CAPACITY)
-    for r, row in enumerate(rows):
-        _list(row, f"{path}.rows[{r}]", len(expected))
-        _numbers(row, f"{path}.rows[{r}]", nullable=True)
-        if row[0] is None or row[1] is None or row[1] <= 0:
-            raise _Invalid(f"{path}.rows[{r}] needs a step and a positive weight")
-    arr = np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=np.float64)
-    return Series.from_array(tuple(columns), arr.reshape(len(rows), len(expected)))
 
 
 def from_document(doc: Any) -> TrainingRun:
