@@ -23,10 +23,8 @@ from ..engine import (
     BackwardPass,
     ForwardPass,
     Network,
-    OptimizerState,
     ParameterLayout,
     initial_state,
-    initialize,
     propose,
 )
 from .config import CSV_SOURCE, DataSpec, Hyperparameters, NetworkSpec
@@ -37,7 +35,8 @@ from .commands import HyperparametersChanged, ParameterEdited
 from .history import History
 from .naming import BiasRef, WeightRef
 from .scoring import Evaluation, accuracy, encode_targets, finite_norm, first_nonfinite_layer, recordable
-from .state import PHASES, Divergence, RunState, ShuffleRngState
+from .run_state_io import RunStateIO, readonly, readonly_state
+from .state import PHASES, Divergence, RunState
 
 __all__ = ["PHASES", "Divergence", "Evaluation", "Inspection", "RunState", "TrainingRun"]
 
@@ -52,7 +51,7 @@ class Inspection:
     backward: BackwardPass
 
 
-class TrainingRun:
+class TrainingRun(RunStateIO):
     """Everything one training session holds.
 
     Build one with :meth:`create`; load and save with :mod:`sandbox.session.session_file`.
@@ -215,31 +214,6 @@ class TrainingRun:
         self.history = History.empty(len(self.layer_sizes) - 1)
         self.restore(self.start_state())
 
-    def start_state(self) -> RunState:
-        """The state at step 0 for this seed and the current hyperparameters.
-
-        Returns
-        -------
-        RunState
-            The initial weights of ``seed``, zeroed optimizer state, and the first shuffle of
-            the generator seeded with ``[seed, 1]``.  The same for every call.
-        """
-        flat = _readonly(self.layout.pack(*initialize(self.network_spec.init, self.layer_sizes, self.seed)))
-        rng = np.random.default_rng([self.seed, 1])
-        permutation = _readonly(rng.permutation(self.n_train))
-        return RunState(
-            seed=self.seed,
-            hyper=self.hyper,
-            layer_sizes=self.layer_sizes,
-            parameters=flat,
-            optimizer_state=_readonly_state(initial_state(self.hyper.optimizer, [flat])),
-            shuffle_rng=ShuffleRngState.of(rng),
-            permutation=permutation,
-            cursor=0,
-            step=0,
-            epoch=0,
-        )
-
     def new_seed(self, seed: int | None = None) -> int:
         """Re-initialise with a new seed (random if None) and return it."""
         if seed is None:
@@ -267,103 +241,6 @@ class TrainingRun:
         self._clear_pending()
         self.divergence = None
         self.version += 1
-
-    # -------------------------------------------------------------------- capture & restore
-
-    def capture(self) -> RunState:
-        """The run's state now, as an immutable value (cheap: the arrays are shared, not copied).
-
-        Returns
-        -------
-        RunState
-            Everything that determines the run's future; :meth:`restore` puts it back.  The
-            history is not part of it.
-        """
-        state = RunState(
-            seed=self.seed,
-            hyper=self.hyper,
-            layer_sizes=self.layer_sizes,
-            parameters=self.flat,
-            optimizer_state=self.opt_state,
-            shuffle_rng=ShuffleRngState.of(self.shuffle_rng),
-            permutation=self.permutation,
-            cursor=self.cursor,
-            step=self.step_count,
-            epoch=self.epoch,
-            phase=self.phase,
-            last_update=self.last_update,
-            divergence=self.divergence,
-        )
-        # The same values in read-only form (copied once if an optimizer switch left writable
-        # zeros): the next capture then shares them too.
-        self.opt_state = state.optimizer_state
-        return state
-
-    def restore(self, state: RunState) -> None:
-        """Make ``state`` the run's state: the steps that follow are bit-identical to the ones
-        that followed when it was captured.
-
-        The history is left as it is (it is the log of the past; replace it separately), the
-        edit-marker coalescing starts afresh, and a half-run step's passes are recomputed.
-
-        Parameters
-        ----------
-        state
-            A state captured from this run or one with the same layer sizes and training-set
-            size (``session_file`` builds one from a file).
-
-        Raises
-        ------
-        TypeError
-            If ``state`` is not a :class:`RunState`.
-        ValueError
-            If it does not fit this run: other layer sizes, a permutation that is not one of
-            this run's training examples, or a divergence in a layer the network lacks.  The run
-            is unchanged then.
-        """
-        self._check_fits(state)
-        self.seed = state.seed
-        self.hyper = state.hyper
-        self._set_flat(state.parameters)
-        #: The optimizer's state, one flat vector per buffer (laid out like ``flat``).
-        self.opt_state = state.optimizer_state
-        self.shuffle_rng = state.shuffle_rng.generator()
-        self.permutation = state.permutation
-        self.cursor = state.cursor
-        self.step_count = state.step
-        self.epoch = state.epoch
-        #: The update Δp the last applied step added to ``flat``.
-        self.last_update = state.last_update
-        self.divergence = state.divergence
-        self._last_edit: ParameterEdited | None = None  # the edit burst a slider drag is in
-        self._clear_pending()
-        self.version += 1
-        if state.phase == "forward":
-            self.forward()
-        elif state.phase == "backward":
-            self.backward()
-
-    def _check_fits(self, state: RunState) -> None:
-        if not isinstance(state, RunState):
-            raise TypeError(f"restore needs a RunState, got {type(state).__name__}")
-        if state.layer_sizes != self.layer_sizes:
-            raise ValueError(
-                f"the state is for a network with layer sizes {_sizes(state.layer_sizes)}; "
-                f"this run's network has {_sizes(self.layer_sizes)}"
-            )
-        if len(state.permutation) != self.n_train:
-            raise ValueError(
-                f"the state's permutation orders {len(state.permutation)} training examples; "
-                f"this run has {self.n_train}"
-            )
-        if not np.array_equal(np.sort(state.permutation), np.arange(self.n_train)):
-            raise ValueError("the state's permutation must list every training example exactly once")
-        div = state.divergence
-        if div is not None and div.layer is not None and not 0 <= div.layer < len(self.layer_sizes) - 1:
-            raise ValueError(
-                f"the state's divergence names layer {div.layer}; this network has layers "
-                f"0 … {len(self.layer_sizes) - 2}"
-            )
 
     # ------------------------------------------------------------------------------ stepping
 
@@ -452,8 +329,8 @@ class TrainingRun:
         # Commit.
         weights_used = self.weights
         self._set_flat(new_flat)
-        self.opt_state = _readonly_state(new_state)
-        self.last_update = _readonly(delta)
+        self.opt_state = readonly_state(new_state)
+        self.last_update = readonly(delta)
         self.step_count = step_number
         self.history.steps.append(step_number, back.data_loss, *grad_norms)
         self.cursor += len(self._pending_batch)  # type: ignore[arg-type]
@@ -468,7 +345,7 @@ class TrainingRun:
         if self.cursor >= self.n_train:
             self.epoch += 1
             self.cursor = 0
-            self.permutation = _readonly(self.shuffle_rng.permutation(self.n_train))
+            self.permutation = readonly(self.shuffle_rng.permutation(self.n_train))
             if self.evaluate_each_epoch:
                 self.evaluate(record=True)
         return True
@@ -620,23 +497,3 @@ class TrainingRun:
     def gradient_norms(self) -> list[float]:
         """‖∂J/∂W_l‖ over the full training set, per layer."""
         return [float(np.linalg.norm(g)) for g in self.inspect().backward.grad_weights]
-
-
-
-
-def _readonly(fresh: Array) -> Array:
-    """Mark an array the run has just made (and nothing else holds) read-only, in place."""
-    fresh.setflags(write=False)
-    return fresh
-
-
-def _readonly_state(fresh: OptimizerState) -> OptimizerState:
-    """The same, for the buffers of an optimizer state ``propose`` or ``initial_state`` made."""
-    for arrays in fresh.buffers.values():
-        for array in arrays:
-            array.setflags(write=False)
-    return fresh
-
-
-def _sizes(layer_sizes: Sequence[int]) -> str:
-    return "-".join(str(n) for n in layer_sizes)
