@@ -46,11 +46,12 @@ def format_number(value: float | None, digits: int = 4, *, signed: bool = False)
     return text.replace("-", MINUS)
 
 
-def format_percent(value: float | None, digits: int = 1) -> str:
-    """A fraction as a percentage with ``digits`` decimals ("–" for no value)."""
+def format_percent(value: float | None, digits: int = 1, *, sign: bool = True) -> str:
+    """A fraction as a percentage with ``digits`` decimals ("–" for no value); ``sign=False``
+    leaves out the "%" (for the first of a pair, "93.6 / 88.4%")."""
     if value is None or not math.isfinite(value):
         return NO_VALUE
-    return f"{100 * value:.{digits}f}%"
+    return f"{100 * value:.{digits}f}" + ("%" if sign else "")
 
 
 def plain(text: str) -> str:

@@ -36,7 +36,7 @@ SPEEDS: list[tuple[str, float | None]] = [
 
 
 def _fmt_accuracy(train: float | None, test: float | None) -> str:
-    return f"{format_percent(train)[:-1]} / {format_percent(test)}" if train is not None else format_percent(test)
+    return f"{format_percent(train, sign=False)} / {format_percent(test)}"
 
 
 def _fmt_rate(rate: float) -> str:

@@ -10,6 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .history import DEFAULT_CAPACITY, MAX_MARKER_TEXT, Series
+from .scoring import FLOAT_MAX
 
 #: Longest text field read back.  Everything the app writes fits: CSV column and class names
 #: (at most 200 characters, see csv_import), file names (255) and edit markers (MAX_MARKER_TEXT).
@@ -62,7 +63,7 @@ def _int(value: Any, path: str, lo: int, hi: int) -> int:
 def _num(value: Any, path: str, lo: float = -math.inf, hi: float = math.inf) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _Invalid(f"{path} must be a number, got {_kind(value)}")
-    if isinstance(value, int) and abs(value) > _FLOAT_MAX:
+    if isinstance(value, int) and abs(value) > FLOAT_MAX:
         # float() would raise OverflowError, which is not a ValueError.
         raise _Invalid(f"{path} is too large for a double")
     value = float(value)
@@ -91,14 +92,13 @@ def _list(value: Any, path: str, length: int | None = None, max_length: int | No
     return value
 
 
-_FLOAT_MAX = float(np.finfo(np.float64).max)
 
 
 def _numbers(values: list, path: str, nullable: bool = False) -> None:
     for k, v in enumerate(values):
         if isinstance(v, bool) or not (isinstance(v, (int, float)) or (nullable and v is None)):
             raise _Invalid(f"{path}[{k}] must be a number, got {_kind(v)}")
-        if isinstance(v, int) and abs(v) > _FLOAT_MAX:
+        if isinstance(v, int) and abs(v) > FLOAT_MAX:
             raise _Invalid(f"{path}[{k}] is too large for a double")
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine import BackwardPass, ForwardPass
+from .state import readonly
 
 Array = np.ndarray
 
@@ -53,15 +54,10 @@ def neuron_means(forward: ForwardPass, backward: BackwardPass) -> NeuronStats:
     NeuronStats
         New read-only arrays, one per layer (``None`` for the input layer's δ).
     """
-    means = [_frozen(a.mean(axis=0)) for a in forward.activations]
+    means = [readonly(a.mean(axis=0)) for a in forward.activations]
     mean_delta: list[Array | None] = [None]
     mean_abs: list[Array | None] = [None]
     for grad_z in backward.grad_pre_activations:
-        mean_delta.append(_frozen(grad_z.sum(axis=0)))
-        mean_abs.append(_frozen(np.abs(grad_z).sum(axis=0)))
+        mean_delta.append(readonly(grad_z.sum(axis=0)))
+        mean_abs.append(readonly(np.abs(grad_z).sum(axis=0)))
     return NeuronStats(means, mean_delta, mean_abs)
-
-
-def _frozen(a: Array) -> Array:
-    a.setflags(write=False)
-    return a

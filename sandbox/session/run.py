@@ -35,8 +35,8 @@ from .commands import HyperparametersChanged, ParameterEdited
 from .history import History
 from .naming import BiasRef, WeightRef
 from .scoring import Evaluation, accuracy, encode_targets, finite_norm, first_nonfinite_layer, recordable
-from .run_state_io import RunStateIO, readonly, readonly_state
-from .state import PHASES, Divergence, RunState
+from .run_state_io import RunStateIO, readonly_state
+from .state import PHASES, Divergence, RunState, readonly
 
 __all__ = ["PHASES", "Divergence", "Evaluation", "Inspection", "RunState", "TrainingRun"]
 

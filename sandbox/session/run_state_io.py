@@ -10,7 +10,7 @@ import numpy as np
 
 from ..engine import OptimizerState, initial_state, initialize
 from .commands import ParameterEdited
-from .state import RunState, ShuffleRngState
+from .state import RunState, ShuffleRngState, readonly
 
 Array = np.ndarray
 
@@ -138,12 +138,6 @@ class RunStateIO:
                 f"the state's divergence names layer {div.layer}; this network has layers "
                 f"0 … {len(self.layer_sizes) - 2}"
             )
-
-
-def readonly(fresh: Array) -> Array:
-    """Mark an array the run has just made (and nothing else holds) read-only, in place."""
-    fresh.setflags(write=False)
-    return fresh
 
 
 def readonly_state(fresh: OptimizerState) -> OptimizerState:

@@ -13,7 +13,8 @@ from .datasets import Dataset
 
 Array = np.ndarray
 
-_FLOAT_MAX = float(np.finfo(np.float64).max)
+#: The largest double: history keeps overflowed values at ±this.
+FLOAT_MAX = float(np.finfo(np.float64).max)
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def recordable(value: float | None) -> float:
     """
     if value is None or math.isnan(value):
         return math.nan
-    return max(-_FLOAT_MAX, min(_FLOAT_MAX, value))
+    return max(-FLOAT_MAX, min(FLOAT_MAX, value))
 
 
 def finite_norm(g: Array) -> float:
@@ -56,7 +57,7 @@ def finite_norm(g: Array) -> float:
     if not math.isfinite(scale):
         return math.inf
     scaled = g / scale
-    return min(scale * math.sqrt(np.vdot(scaled, scaled)), _FLOAT_MAX)
+    return min(scale * math.sqrt(np.vdot(scaled, scaled)), FLOAT_MAX)
 
 
 def first_nonfinite_layer(weights: Sequence[Array], biases: Sequence[Array], reverse: bool = False) -> int | None:

@@ -49,7 +49,7 @@ from .json_readers import (
 )
 from .json_text import dumps, loads
 from .run import TrainingRun
-from .state import Divergence, RunState, ShuffleRngState
+from .state import Divergence, RunState, ShuffleRngState, readonly
 
 FORMAT = "backprop-sandbox-session"
 FORMAT_VERSION = 1
@@ -484,22 +484,16 @@ def _read_state(run: TrainingRun, state: Any) -> RunState:
         seed=run.seed,
         hyper=run.hyper,
         layer_sizes=sizes,
-        parameters=_readonly(run.layout.pack(weights, biases)),
-        optimizer_state=OptimizerState({name: [_readonly(b[0])] for name, b in buffers.items()}, t),
+        parameters=readonly(run.layout.pack(weights, biases)),
+        optimizer_state=OptimizerState({name: [readonly(b[0])] for name, b in buffers.items()}, t),
         shuffle_rng=shuffle_rng,
-        permutation=_readonly(permutation),
+        permutation=readonly(permutation),
         cursor=cursor,
         step=step,
         epoch=epoch,
-        last_update=None if last_update is None else _readonly(last_update),
+        last_update=None if last_update is None else readonly(last_update),
         divergence=divergence,
     )
-
-
-def _readonly(fresh: np.ndarray) -> np.ndarray:
-    """Mark an array just built here read-only, so RunState takes it without a copy."""
-    fresh.setflags(write=False)
-    return fresh
 
 
 def _read_history(run: TrainingRun, history: Any) -> History:

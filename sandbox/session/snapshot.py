@@ -25,6 +25,7 @@ from .datasets import Dataset
 from .grid import Grid, evaluate_grid
 from .history import Marker
 from .run import Divergence, Evaluation, TrainingRun
+from .state import frozen
 
 Array = np.ndarray
 
@@ -233,13 +234,8 @@ def _batch_pass(run: TrainingRun, phase: str) -> Passes | None:
 
 
 def _readonly(arrays) -> tuple[Array, ...]:
-    out = []
-    for a in arrays:
-        if a.flags.writeable:
-            a = a.copy()
-            a.setflags(write=False)
-        out.append(a)
-    return tuple(out)
+    """Each array as an immutable one (itself if it is already; see ``state.frozen``)."""
+    return tuple(frozen(a) for a in arrays)
 
 
 def make_snapshot(

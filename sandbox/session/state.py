@@ -249,6 +249,13 @@ class RunState:
         )
 
 
+def readonly(fresh: Array) -> Array:
+    """Mark an array just made (that nothing else holds) read-only, in place, and return it:
+    a RunState or snapshot then takes it without a copy."""
+    fresh.setflags(write=False)
+    return fresh
+
+
 def frozen(array: Array) -> Array:
     """``array`` itself if it is immutable already, else a read-only copy.
 
