@@ -518,8 +518,9 @@ TEXT_CASES = {
     "a JSON number": (lambda t: b"1", "must be an object"),
     "trailing garbage": (lambda t: (t + "}").encode(), "not valid JSON"),
     "NUL byte": (lambda t: t.replace('"format"', '"for\x00mat"', 1).encode(), ""),
-    "duplicate keys used to hide a field": (lambda t: t.replace('"version": 1', '"version": 1, "version": 99', 1).encode(),
-                                            "newer"),
+    "duplicate keys used to hide a field": (
+        lambda t: t.replace(f'"version": {FORMAT_VERSION}', f'"version": {FORMAT_VERSION}, "version": 99', 1).encode(),
+        "the key 'version' appears twice"),
 }
 
 

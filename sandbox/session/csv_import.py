@@ -7,6 +7,23 @@ input; the target is the last column unless named.  The target is read as
   at most ``MAX_INTEGER_CLASSES`` distinct values (0/1, 1/2/3 …);
 * a regression target otherwise.
 
+That choice is made only after every target value has been checked: ``nan``, ``NA``, ``N/A``,
+``null``, ``inf`` or ``Infinity`` (any case or sign) in the target column is an error naming the
+line, never a class of its own.
+
+**Numbers.**  A number is plain ASCII decimal text: an optional sign, digits 0–9 with an
+optional decimal point, and an optional exponent (``12``, ``-0.5``, ``.5``, ``3.``, ``1e-4``,
+``+2.5E+03``); spaces around it are ignored.  Anything else Python's ``float()`` would also take
+is refused with the line and the text: digit separators (``1_000``), other scripts' digits
+(``١٢٣``, full-width ``１２３``), ``nan`` and ``inf``, and a decimal comma (``1,5``).  A number's
+magnitude must be at most ``MAX_MAGNITUDE`` (1e50): the network takes inputs unscaled, and the
+x², x1·x2 features (≤ 1e100), the squared-error loss and its gradients (≤ 1e200) then stay
+finite for a first step of the default networks; larger values are refused, naming the line.
+
+**Quotes.**  Values may be quoted (``"x 1"``, a doubled ``""`` inside is a quote).  A quote
+that is never closed is reported as such, naming the line where it opens; text after a closing
+quote (``"1"2``) is malformed CSV.
+
 Comma, semicolon and tab delimiters are recognised from the header row.
 """
 
@@ -16,10 +33,12 @@ import csv
 import io
 import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 
+from ..formatting import format_number
 from .datasets import CLASSIFICATION, MAX_POINTS, REGRESSION, Dataset, split_mask
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -28,6 +47,14 @@ MAX_INTEGER_CLASSES = 10
 MAX_COLUMNS = 64
 #: Longest column name or class label: names travel in session files, which read back short text.
 MAX_NAME_CHARS = 200
+#: Largest magnitude of a number read (inputs and targets); see the module docstring.
+MAX_MAGNITUDE = 1e50
+
+#: What a CSV number is: plain ASCII decimal or scientific notation.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+#: Target values that stand for "no value" (compared in lower case).
+_MISSING = {"na", "n/a", "null"}
+_PLAIN = "like 12, -0.5 or 3e-4"
 
 
 class CsvError(ValueError):
@@ -40,12 +67,27 @@ def _fail(path: str, line: int | None, problem: str) -> CsvError:
 
 
 def _parse_number(text: str) -> float | None:
-    """A finite float, or None when the text is not a plain finite number."""
+    """The number ``text`` holds, or None when it is not a CSV number (see the module)."""
+    if not _NUMBER.fullmatch(text):
+        return None
+    value = float(text)
+    return value if abs(value) <= MAX_MAGNITUDE else None  # also refuses overflow to inf
+
+
+def _float_or_none(text: str) -> float | None:
+    """What Python's float() makes of ``text`` (more than a CSV number), or None."""
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         return None
-    return value if math.isfinite(value) else None
+
+
+def _number_problem(cell: str) -> str:
+    """Why ``cell`` (an input value, or a number-like target) is not a CSV number."""
+    if _NUMBER.fullmatch(cell):
+        return (f"holds {cell[:40]!r}, which is larger than {format_number(MAX_MAGNITUDE)} in magnitude "
+                "(the largest accepted, so that squares and the loss stay finite)")
+    return f"holds {cell[:40]!r}, which is not a finite number in plain decimal form ({_PLAIN})"
 
 
 def _sniff_delimiter(header_line: str) -> str:
@@ -118,24 +160,31 @@ def parse_csv(
     # decoding; text pasted or decoded elsewhere may still carry it).
     text = text[1:] if text.startswith("\ufeff") else text
     first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))
+    delimiter = _sniff_delimiter(first_line)
+    # strict: a quote left open is an error at the end of the data instead of a value that
+    # silently swallows the rest of the file (and is then reported as a ragged row).
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header: list[str] | None = None
+    header_line = 0
+    rows: list[list[str]] = []
+    row_lines: list[tuple[int, int]] = []  # (first, last) line of each row
+    last = 0
     try:
-        header: list[str] | None = None
-        header_line = 0
-        rows: list[list[str]] = []
-        row_lines: list[int] = []
         for record in reader:
-            line = reader.line_num
+            first, last = last + 1, reader.line_num
             if not record or all(not cell.strip() for cell in record):
                 continue  # blank lines carry no data
             if header is None:
-                header, header_line = [cell.strip() for cell in record], line
+                header, header_line = [cell.strip() for cell in record], first
                 continue
             if len(rows) >= MAX_POINTS:
-                raise _fail(shown, line, f"more than {MAX_POINTS:,} data rows; the limit is {MAX_POINTS:,}")
+                raise _fail(shown, first, f"more than {MAX_POINTS:,} data rows; the limit is {MAX_POINTS:,}")
             rows.append(record)
-            row_lines.append(line)
+            row_lines.append((first, last))
     except csv.Error as exc:
+        opened = _open_quote_line(text, last + 1, delimiter)
+        if opened is not None:
+            raise _fail(shown, opened, "a quote opens here and is never closed") from None
         raise _fail(shown, reader.line_num, f"malformed CSV ({exc})") from None
 
     if header is None:
@@ -165,8 +214,11 @@ def parse_csv(
 
     inputs = np.empty((len(rows), len(input_index)), dtype=np.float64)
     target_text: list[str] = []
-    for r, (record, line) in enumerate(zip(rows, row_lines)):
+    for r, (record, (line, end)) in enumerate(zip(rows, row_lines)):
         if len(record) != len(header):
+            if end > line:
+                raise _fail(shown, line, f"a quoted value runs from here to line {end}, leaving {len(record)} "
+                            f"values where the header has {len(header)} columns; is a quote left open?")
             raise _fail(shown, line, f"{len(record)} values, but the header has {len(header)} columns (ragged row)")
         for c, i in enumerate(input_index):
             cell = record[i].strip()
@@ -174,14 +226,15 @@ def parse_csv(
                 raise _fail(shown, line, f"missing value in column {header[i]!r}")
             value = _parse_number(cell)
             if value is None:
-                raise _fail(shown, line, f"column {header[i]!r} holds {cell[:40]!r}, which is not a finite number")
+                raise _fail(shown, line, f"column {header[i]!r} {_number_problem(cell)}")
             inputs[r, c] = value
         cell = record[target_index].strip()
         if not cell:
             raise _fail(shown, line, f"missing target value in column {header[target_index]!r}")
         target_text.append(cell)
 
-    targets, task, class_names = _read_target(target_text, row_lines, shown, header[target_index], task)
+    targets, task, class_names = _read_target(target_text, [first for first, _ in row_lines], shown,
+                                              header[target_index], task)
     rng = np.random.default_rng(seed)
     if not 0.0 < train_fraction <= 1.0:
         raise ValueError(f"train fraction must be in (0, 1], got {train_fraction!r}")
@@ -201,6 +254,9 @@ def _read_target(
     cells: list[str], lines: list[int], shown: str, column: str, task: str | None
 ) -> tuple[np.ndarray, str, tuple[str, ...]]:
     numbers = [_parse_number(c) for c in cells]
+    for cell, value, line in zip(cells, numbers, lines):
+        if value is None:
+            _check_target_label(cell, line, shown, column)
     all_numeric = all(v is not None for v in numbers)
     if task not in (None, CLASSIFICATION, REGRESSION):
         raise ValueError(f"task must be {CLASSIFICATION!r} or {REGRESSION!r}, got {task!r}")
@@ -236,6 +292,48 @@ def _read_target(
     labels = np.array([index[k] for k in keys], dtype=np.float64)
     names = tuple(_label_text(k) for k in distinct)
     return labels, CLASSIFICATION, names
+
+
+def _check_target_label(cell: str, line: int, shown: str, column: str) -> None:
+    """Refuse a target value that is not a number yet is no class label either: a missing or
+    non-finite marker, or number-like text in a form the reader does not take."""
+    value = _float_or_none(cell)
+    if cell.lower() in _MISSING or (value is not None and not math.isfinite(value)):
+        raise _fail(shown, line, f"the target is not a finite number (column {column!r} holds {cell[:40]!r})")
+    if value is not None:
+        raise _fail(shown, line, f"the target column {column!r} {_number_problem(cell)}")
+
+
+def _open_quote_line(text: str, start_line: int, delimiter: str) -> int | None:
+    """The line of a quote that opens a value and is never closed, looking from the start of
+    ``start_line`` (the record the reader stopped in) to the end; None if every quote closes.
+
+    It follows the reader's rules: a quote opens a value only at the value's start, and inside
+    a quoted value a doubled quote is a quote.
+    """
+    breaks = [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+    pos = breaks[start_line - 2] if 2 <= start_line <= len(breaks) + 1 else 0
+    if start_line > len(breaks) + 1:
+        return None
+    separators = re.compile(f"[{re.escape(delimiter)}\r\n]")
+    while pos < len(text):
+        if text[pos] == '"':
+            opened = pos
+            pos += 1
+            while True:
+                close = text.find('"', pos)
+                if close < 0:
+                    return 1 + sum(1 for b in breaks if b <= opened)
+                if text.startswith('""', close):
+                    pos = close + 2
+                    continue
+                pos = close + 1
+                break
+        found = separators.search(text, pos)
+        if found is None:
+            return None
+        pos = found.end()
+    return None
 
 
 def _label_text(key: object) -> str:

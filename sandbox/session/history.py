@@ -11,6 +11,10 @@ million steps with M = 2048 keep ~1,000 points for the first half of the run), m
 with the logarithm of the run length, and a hard ``capacity`` caps it outright.  Merges happen
 in bulk every ``M`` appends at most, so readers can copy just the new rows in between (see
 ``revision``).
+
+The rows alone do not say when the next merge is due: :attr:`Series.appends_since_compaction`
+does, and a saved series keeps it (``from_array``), so a series saved, loaded and continued
+holds exactly the rows of one that never stopped.
 """
 
 from __future__ import annotations
@@ -84,6 +88,11 @@ class Series:
 
     def __len__(self) -> int:
         return self._n
+
+    @property
+    def appends_since_compaction(self) -> int:
+        """Appends since the last merge check, in [0, M): the next check comes at M."""
+        return self._appends_since_compaction
 
     def append(self, step: float, *values: float) -> None:
         """Record one row (weight 1)."""
@@ -160,7 +169,14 @@ class Series:
         self._changed(0)
 
     @classmethod
-    def from_array(cls, columns: tuple[str, ...], rows: Array, capacity: int = DEFAULT_CAPACITY) -> "Series":
+    def from_array(cls, columns: tuple[str, ...], rows: Array, capacity: int = DEFAULT_CAPACITY,
+                   appends_since_compaction: int | None = None) -> "Series":
+        """A series holding ``rows`` (as ``array()`` returned them).
+
+        ``appends_since_compaction`` is the saved merge phase.  When None (files written before
+        it was saved) it is the number of records the rows stand for modulo M: the phase of a
+        series that was never stopped and has not filled its capacity.
+        """
         series = cls(columns, capacity)
         rows = np.asarray(rows, dtype=np.float64).reshape(-1, 2 + len(columns))
         if len(rows) > capacity:
@@ -168,6 +184,12 @@ class Series:
         series._rows = np.empty((max(min(16, capacity), len(rows)), rows.shape[1]))
         series._rows[: len(rows)] = rows
         series._n = len(rows)
+        if appends_since_compaction is None:
+            records = float(rows[:, 1].sum()) if len(rows) else 0.0
+            appends_since_compaction = int(records) % series.level_rows if np.isfinite(records) else 0
+        if not 0 <= appends_since_compaction < series.level_rows:
+            raise ValueError(f"appends since compaction must be in 0 … {series.level_rows - 1}")
+        series._appends_since_compaction = appends_since_compaction
         return series
 
 

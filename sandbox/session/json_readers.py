@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .history import DEFAULT_CAPACITY, MAX_MARKER_TEXT, Series
+from .history import DEFAULT_CAPACITY, MAX_MARKER_TEXT, MAX_MARKERS, History, Marker, Series
 from .scoring import FLOAT_MAX
 
 #: Longest text field read back.  Everything the app writes fits: CSV column and class names
@@ -35,7 +35,9 @@ def _dict(value: Any, path: str, keys: Sequence[str], optional: Sequence[str] = 
         raise _Invalid(f"{path or 'the document'} must be an object, got {_kind(value)}")
     unknown = set(value) - set(keys) - set(optional)
     if unknown:
-        raise _Invalid(f"{path or 'the document'} has unknown field(s): {', '.join(sorted(map(str, unknown)))[:200]}")
+        # repr: a field name may hold characters (a lone surrogate) that no output can show.
+        names = ", ".join(sorted(repr(k)[1:-1] for k in unknown))
+        raise _Invalid(f"{path or 'the document'} has unknown field(s): {names[:200]}")
     for key in keys:
         _get(value, key, path)
     return value
@@ -77,9 +79,20 @@ def _str(value: Any, path: str, choices: Sequence[str] | None = None) -> str:
         raise _Invalid(f"{path} must be text, got {_kind(value)}")
     if len(value) > MAX_TEXT:
         raise _Invalid(f"{path} is longer than {MAX_TEXT} characters")
+    _encodable(value, path)
     if choices is not None and value not in choices:
         raise _Invalid(f"{path} must be one of {', '.join(choices)}, got {value[:40]!r}")
     return value
+
+
+def _encodable(value: str, path: str) -> None:
+    """Refuse text that UTF-8 cannot encode: JSON's ``\\ud800`` escapes give a lone surrogate,
+    which would load but make every later save of the session fail."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise _Invalid(f"{path} holds {value[exc.start]!r} at character {exc.start + 1}, "
+                       "a lone surrogate that is not text") from None
 
 
 def _list(value: Any, path: str, length: int | None = None, max_length: int | None = None) -> list:
@@ -127,8 +140,14 @@ def _layer_arrays(value: Any, path: str, sizes: Sequence[int]) -> tuple[list[np.
     return weights, biases
 
 
-def _series(value: Any, path: str, columns: Sequence[str]) -> Series:
-    _dict(value, path, ("columns", "rows"))
+#: Largest step number or row weight read back (a run counts steps in an int64).
+MAX_COUNT = 2**62
+
+
+def _series(value: Any, path: str, columns: Sequence[str], with_phase: bool) -> Series:
+    """A history series.  ``with_phase``: the file has ``appends_since_compaction`` (format 2
+    on); older files get the phase :meth:`Series.from_array` derives from the row weights."""
+    _dict(value, path, ("columns", "rows", *(("appends_since_compaction",) if with_phase else ())))
     expected = ["step", "weight", *columns]
     if value["columns"] != expected:
         raise _Invalid(f"{path}.columns must be {expected}")
@@ -136,7 +155,31 @@ def _series(value: Any, path: str, columns: Sequence[str]) -> Series:
     for r, row in enumerate(rows):
         _list(row, f"{path}.rows[{r}]", len(expected))
         _numbers(row, f"{path}.rows[{r}]", nullable=True)
-        if row[0] is None or row[1] is None or row[1] <= 0:
-            raise _Invalid(f"{path}.rows[{r}] needs a step and a positive weight")
+        step, weight = row[0], row[1]
+        # A row stands for `weight` whole records; merging rows adds weights and averages steps,
+        # so bounded, whole values here keep every later merge finite (and the file savable).
+        if (step is None or weight is None or not 0 <= step <= MAX_COUNT
+                or not 1 <= weight <= MAX_COUNT or not float(weight).is_integer()):
+            raise _Invalid(f"{path}.rows[{r}] needs a step in 0 … 2**62 and a whole positive weight")
+    phase = None
+    if with_phase:
+        level_rows = Series(tuple(columns)).level_rows
+        phase = _int(value["appends_since_compaction"], f"{path}.appends_since_compaction", 0, level_rows - 1)
     arr = np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=np.float64)
-    return Series.from_array(tuple(columns), arr.reshape(len(rows), len(expected)))
+    return Series.from_array(tuple(columns), arr.reshape(len(rows), len(expected)),
+                             appends_since_compaction=phase)
+
+
+def _read_history(n_layers: int, history: Any, version: int) -> History:
+    """The ``history`` section of a run with ``n_layers`` layers (empty if the file has none)."""
+    hist = History.empty(n_layers)
+    if history is not None:
+        h = _dict(history, "history", ("steps", "evaluations", "markers"))
+        with_phase = version >= 2
+        hist.steps = _series(h["steps"], "history.steps", hist.steps.columns, with_phase)
+        hist.evaluations = _series(h["evaluations"], "history.evaluations", hist.evaluations.columns, with_phase)
+        for k, m in enumerate(_list(h["markers"], "history.markers", max_length=MAX_MARKERS)):
+            _list(m, f"history.markers[{k}]", 2)
+            hist.markers.append(Marker(_int(m[0], f"history.markers[{k}][0]", 0, 2**62),
+                                       _str(m[1], f"history.markers[{k}][1]")))
+    return hist

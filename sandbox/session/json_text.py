@@ -75,14 +75,27 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json keeps the last of two equal keys; a file that says "version" twice (one value for
+    # this reader, another for a different one) is ambiguous, so it is refused.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        twice = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        # repr: the key may hold a lone surrogate, which no output can show.
+        raise _Rejected(f"the key {twice[:40]!r} appears twice in one object")
+    return obj
+
+
 def loads(text: str) -> Any:
-    """Parse JSON, rejecting NaN, Infinity and numbers that overflow a double.
+    """Parse JSON, rejecting NaN, Infinity, numbers that overflow a double and duplicate keys.
 
     Raises ValueError (with a readable message) for malformed or hostile input, including
     nesting too deep for the parser.
     """
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float,
+                          object_pairs_hook=_unique_keys)
     except _Rejected as exc:
         raise ValueError(str(exc)) from None
     except json.JSONDecodeError as exc:

@@ -13,6 +13,12 @@ validated against the declared architecture *before* any array is built.  Every 
 :class:`SessionFileError` naming the file and the problem.  Nothing is unpickled, evaluated or
 imported by name.
 
+Format versions: 2 adds each history series' ``appends_since_compaction`` (when its next
+downsampling is due), so a saved and resumed run keeps exactly the history of one that never
+stopped.  Format 1 files still load; their phase is derived from the rows (see
+:meth:`~sandbox.session.history.Series.from_array`).  Files of a newer format are refused with a
+message saying so.
+
 Writing is atomic: a temporary file in the same folder is written, flushed and fsynced, then
 ``os.replace``d over the target, so a failure mid-save leaves the old file intact.
 """
@@ -31,12 +37,12 @@ from .. import __version__
 from ..engine import OptimizerState
 from ..engine.optimizers import STATE_BUFFERS
 from .config import DataSpec, Hyperparameters, NetworkSpec
-from .csv_import import MAX_CLASSES
+from .csv_import import MAX_CLASSES, MAX_MAGNITUDE
 from .datasets import CLASSIFICATION, MAX_POINTS, REGRESSION, Dataset
-from .history import MAX_MARKERS, History, Marker
 from .json_readers import (
     _Invalid,
     _dict,
+    _encodable,
     _kind,
     _int,
     _num,
@@ -45,14 +51,14 @@ from .json_readers import (
     _numbers,
     _matrix,
     _layer_arrays,
-    _series,
+    _read_history,
 )
 from .json_text import dumps, loads
 from .run import TrainingRun
 from .state import Divergence, RunState, ShuffleRngState, readonly
 
 FORMAT = "backprop-sandbox-session"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_DESCRIPTION = 4000
 
@@ -225,10 +231,12 @@ def to_document(run: TrainingRun) -> dict[str, Any]:
             "steps": {
                 "columns": ["step", "weight", *history.steps.columns],
                 "rows": [_nullable(row) for row in history.steps.array()],
+                "appends_since_compaction": history.steps.appends_since_compaction,
             },
             "evaluations": {
                 "columns": ["step", "weight", *history.evaluations.columns],
                 "rows": [_nullable(row) for row in history.evaluations.array()],
+                "appends_since_compaction": history.evaluations.appends_since_compaction,
             },
             "markers": [[m.step, m.text] for m in history.markers],
         },
@@ -329,12 +337,18 @@ def from_document(doc: Any) -> TrainingRun:
         raise _Invalid("data.class_names must name at least 2 classes for classification")
     if task == REGRESSION and class_names:
         raise _Invalid("data.class_names must be empty for regression")
+    if len(set(class_names)) != len(class_names):
+        twice = next(c for c in class_names if class_names.count(c) > 1)
+        raise _Invalid(f"data.class_names names the class {twice[:40]!r} twice")
     n = len(_list(d["inputs"], "data.inputs", max_length=MAX_POINTS))
     if n < 2:
         raise _Invalid("data.inputs must hold at least 2 examples")
     inputs = _matrix(d["inputs"], "data.inputs", n, len(input_names))
     if not np.isfinite(inputs).all():
         raise _Invalid("data.inputs holds a number too large for a double")
+    # The CSV reader's bound (see csv_import): beyond it a first step can overflow.
+    if np.abs(inputs).max(initial=0.0) > MAX_MAGNITUDE:
+        raise _Invalid(f"data.inputs holds a number larger than {MAX_MAGNITUDE:g} in magnitude")
     targets_list = _list(d["targets"], "data.targets", n)
     if task == CLASSIFICATION:
         for k, v in enumerate(targets_list):
@@ -342,6 +356,8 @@ def from_document(doc: Any) -> TrainingRun:
     else:
         _numbers(targets_list, "data.targets")
     targets = np.array(targets_list, dtype=np.float64).reshape(n)
+    if np.abs(targets).max(initial=0.0) > MAX_MAGNITUDE:
+        raise _Invalid(f"data.targets holds a number larger than {MAX_MAGNITUDE:g} in magnitude")
     is_train_list = _list(d["is_train"], "data.is_train", n)
     for k, v in enumerate(is_train_list):
         _int(v, f"data.is_train[{k}]", 0, 1)
@@ -414,12 +430,15 @@ def from_document(doc: Any) -> TrainingRun:
             raise _Invalid("training.evaluate_each_epoch must be true or false")
         run.evaluate_each_epoch = t["evaluate_each_epoch"]
 
+    if "app_version" in doc:
+        _str(doc["app_version"], "app_version")  # not used, but text like every other field
     description = doc.get("description", "")
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
         raise _Invalid(f"description must be text of at most {MAX_DESCRIPTION} characters")
+    _encodable(description, "description")
     run.description = description
     state = _read_state(run, doc["state"])
-    history = _read_history(run, doc.get("history"))
+    history = _read_history(len(run.layer_sizes) - 1, doc.get("history"), version)
     run.restore(state)
     run.history = history
     return run
@@ -494,17 +513,3 @@ def _read_state(run: TrainingRun, state: Any) -> RunState:
         last_update=None if last_update is None else readonly(last_update),
         divergence=divergence,
     )
-
-
-def _read_history(run: TrainingRun, history: Any) -> History:
-    """The ``history`` section (empty if the file has none)."""
-    hist = History.empty(len(run.layer_sizes) - 1)
-    if history is not None:
-        h = _dict(history, "history", ("steps", "evaluations", "markers"))
-        hist.steps = _series(h["steps"], "history.steps", hist.steps.columns)
-        hist.evaluations = _series(h["evaluations"], "history.evaluations", hist.evaluations.columns)
-        for k, m in enumerate(_list(h["markers"], "history.markers", max_length=MAX_MARKERS)):
-            _list(m, f"history.markers[{k}]", 2)
-            hist.markers.append(Marker(_int(m[0], f"history.markers[{k}][0]", 0, 2**62),
-                                       _str(m[1], f"history.markers[{k}][1]")))
-    return hist
