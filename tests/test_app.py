@@ -307,7 +307,7 @@ def test_saving_and_waiting_connects_no_new_handlers(window, qtbot, tmp_path):
     from PySide6.QtCore import SIGNAL
 
     c = window.controller
-    signals = ("saveFinished(QString,bool,QString)", "sessionSaved(QString)", "commandFailed(QString,QString)")
+    signals = ("saveFinished(int,QString,bool,QString)", "sessionSaved(QString)", "commandFailed(QString,QString)")
     before = {name: c.receivers(SIGNAL(name)) for name in signals}
     for k in range(3):
         assert window._save_to(str(tmp_path / f"s{k}.json"), wait=True)

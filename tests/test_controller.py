@@ -25,7 +25,7 @@ class FakeWorker(QObject):
     resultReady = Signal(object, object)
     sessionLoaded = Signal(str)
     sessionSaved = Signal(str)
-    saveFinished = Signal(str, bool, str)
+    saveFinished = Signal(int, str, bool, str)
     crashed = Signal(str)
 
     def __init__(self) -> None:
@@ -114,18 +114,24 @@ def test_more_helpers_send_the_right_typed_commands(controller, fake, run):
     controller.set_description("notes")
     controller.evaluate_loss(WeightRef(0, 0, 1), 0.25, request=3)
     controller.load("in.json")
-    controller.save("out.json")
+    request = controller.save("out.json")
     controller.new_session(run)
     commands = [c for c, _ in fake.submitted]
     assert commands == [
         cmd.Pause(), cmd.TogglePlay(), cmd.SetSpeed(30), cmd.Step(5), cmd.StepEpoch(), cmd.StepPhase(),
         cmd.Reset(), cmd.NewSeed(7), cmd.EditBias(BiasRef(1, 0), -2.0),
         cmd.Reconfigure(features=("x1", "x1_sq")), cmd.SetDescription("notes"),
-        cmd.EvaluateLoss(WeightRef(0, 0, 1), 0.25, 3), cmd.Load("in.json"), cmd.Save("out.json"),
+        cmd.EvaluateLoss(WeightRef(0, 0, 1), 0.25, 3), cmd.Load("in.json"), cmd.Save("out.json", request),
         cmd.NewSession(run),
     ]
     assert commands[-1].run is run
     assert isinstance(commands[8].value, float)
+
+
+def test_every_save_gets_its_own_request_id(controller, fake):
+    ids = [controller.save(name) for name in ("a.json", "b.json", "a.json")]
+    assert len(set(ids)) == 3 and all(i > 0 for i in ids)
+    assert [c for c, _ in fake.submitted] == [cmd.Save(n, i) for n, i in zip(("a.json", "b.json", "a.json"), ids)]
 
 
 def test_view_changing_commands_bump_the_generation_and_others_do_not(controller, fake):
@@ -303,8 +309,8 @@ def test_worker_signals_are_forwarded(qtbot, controller, fake):
         fake.crashed.emit("Traceback …")
     assert blocker.args == ["Traceback …"]
     with qtbot.waitSignal(controller.saveFinished) as blocker:
-        fake.saveFinished.emit("a.json", False, "disk full")
-    assert blocker.args == ["a.json", False, "disk full"]
+        fake.saveFinished.emit(3, "a.json", False, "disk full")
+    assert blocker.args == [3, "a.json", False, "disk full"]
     with qtbot.waitSignal(controller.sessionLoaded) as blocker:
         fake.sessionLoaded.emit("b.json")
     assert blocker.args == ["b.json"]

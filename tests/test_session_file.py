@@ -293,7 +293,7 @@ def saved(tmp_path):
     return run, path, path.read_bytes()
 
 
-@pytest.mark.parametrize("failing", ["replace", "fsync", "write", "mkstemp"])
+@pytest.mark.parametrize("failing", ["replace", "fsync", "write", "open"])
 def test_a_failing_save_leaves_the_old_file_intact(saved, monkeypatch, failing):
     run, path, old_bytes = saved
     run.train(5)  # now different from what is on disk
@@ -302,28 +302,18 @@ def test_a_failing_save_leaves_the_old_file_intact(saved, monkeypatch, failing):
         raise OSError(28, "No space left on device")
 
     if failing == "write":
-        real_fdopen = os.fdopen
+        real_write = os.write
+        calls = []
 
-        class FailingHandle:
-            def __init__(self, *args, **kwargs):
-                self._h = real_fdopen(*args, **kwargs)
-
-            def __enter__(self):
-                return self
-
-            def __exit__(self, *exc):
-                self._h.close()
-
-            def write(self, data):
-                self._h.write(data[: len(data) // 2])
+        def write_half_then_fail(fd, data):
+            calls.append(fd)
+            if len(calls) > 1:
                 fail()
+            return real_write(fd, data[: len(data) // 2])
 
-            def __getattr__(self, name):
-                return getattr(self._h, name)
-
-        monkeypatch.setattr(session_file.os, "fdopen", FailingHandle)
-    elif failing == "mkstemp":  # what a read-only folder does (root ignores permissions)
-        monkeypatch.setattr(session_file.tempfile, "mkstemp", fail)
+        monkeypatch.setattr(session_file.os, "write", write_half_then_fail)
+    elif failing == "open":  # what a read-only folder does (root ignores permissions)
+        monkeypatch.setattr(session_file.os, "open", fail)
     else:
         monkeypatch.setattr(session_file.os, failing, fail)
     with pytest.raises(SessionFileError) as info:

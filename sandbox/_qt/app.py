@@ -1,10 +1,15 @@
-"""Starting the desktop app: the QApplication, the theme, the main window."""
+"""Starting the desktop app: the QApplication, the theme, the main window, and Ctrl+C."""
 
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import sys
+import threading
+from typing import Callable
 
+from PySide6.QtCore import QSocketNotifier, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -137,8 +142,63 @@ def run_app(path: str | None) -> int:
     # A CSV file starts an untitled session: Save asks where to put it.
     window = MainWindow(run, None if path and is_csv(path) else path, themes)
     window.show()
+    uninstall = install_interrupt_handler(window)
     _install_automation(window)
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        uninstall()
+
+
+def install_interrupt_handler(window) -> Callable[[], None]:
+    """Make Ctrl+C in the terminal (SIGINT) quit the app cleanly; returns the undo.
+
+    Ctrl+C calls ``window.interrupt()``: the window closes as File ▸ Quit does, except that
+    it does not ask about unsaved changes (the terminal asked to stop, and nobody may be at
+    the window to answer), and a save that is running still finishes first.
+
+    Python runs a signal handler only when the main thread next runs Python code, and a
+    paused app runs none while Qt's event loop sleeps.  So the signal also writes a byte to a
+    socket (``signal.set_wakeup_fd``) that a QSocketNotifier watches: the event loop wakes,
+    the notifier's slot runs Python code, and the handler runs with it.  Nothing polls: a
+    paused app stays asleep until a signal arrives.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # signals can only be handled in the main thread
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    try:
+        previous_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    except (ValueError, OSError):  # not possible here: leave Ctrl+C as it is
+        reader.close()
+        writer.close()
+        return lambda: None
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read)
+
+    def drain() -> None:
+        # Running this Python code is what lets the interpreter call the handler below.
+        try:
+            while reader.recv(256):
+                pass
+        except OSError:  # BlockingIOError: drained
+            pass
+
+    def on_interrupt(_signum: int, _frame: object) -> None:
+        QTimer.singleShot(0, window.interrupt)
+
+    notifier.activated.connect(drain)
+    previous_handler = signal.signal(signal.SIGINT, on_interrupt)
+
+    def uninstall() -> None:
+        signal.signal(signal.SIGINT, previous_handler)
+        signal.set_wakeup_fd(previous_fd)
+        notifier.setEnabled(False)
+        notifier.deleteLater()
+        reader.close()
+        writer.close()
+
+    return uninstall
 
 
 def _install_automation(window) -> None:

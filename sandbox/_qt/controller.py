@@ -58,8 +58,8 @@ class SessionController(QObject):
         A query's answer: (command, value).
     commandFailed(str, str), sessionLoaded(str), sessionSaved(str), workerCrashed(str)
         Forwarded from the worker.
-    saveFinished(str, bool, str)
-        A save ended: path, success, message.
+    saveFinished(int, str, bool, str)
+        A save ended: the request id :meth:`save` returned, path, success, message.
     """
 
     snapshotChanged = Signal(object)
@@ -70,7 +70,7 @@ class SessionController(QObject):
     commandFailed = Signal(str, str)
     sessionLoaded = Signal(str)
     sessionSaved = Signal(str)
-    saveFinished = Signal(str, bool, str)
+    saveFinished = Signal(int, str, bool, str)
     workerCrashed = Signal(str)
 
     def __init__(self, worker: Worker | TrainingRun, parent: QObject | None = None, max_fps: float = 60.0) -> None:
@@ -80,6 +80,7 @@ class SessionController(QObject):
             worker = TrainingWorker(worker, max_fps=max_fps)
         self._worker = worker
         self._generation = 0
+        self._save_requests = 0
         self._snapshot: Snapshot | None = None
         self.view_state = ViewState()
         #: The GUI's one copy of the run's history (every column), shared by the views.
@@ -207,8 +208,11 @@ class SessionController(QObject):
     def load(self, path: str) -> None:
         self.send(cmd.Load(str(path)))
 
-    def save(self, path: str) -> None:
-        self.send(cmd.Save(str(path)))
+    def save(self, path: str) -> int:
+        """Ask the worker to save to ``path``; returns the request id its saveFinished carries."""
+        self._save_requests += 1
+        self.send(cmd.Save(str(path), self._save_requests))
+        return self._save_requests
 
     def set_description(self, text: str) -> None:
         self.send(cmd.SetDescription(text))

@@ -34,7 +34,8 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from ..session import TrainingRun
 from ..session import commands as cmd
-from ..session.session_file import SessionFileError, load, save
+from ..session.loading import open_path
+from ..session.session_file import SessionFileError, save
 from ..session.snapshot import HistoryCursor, Snapshot, make_snapshot
 
 #: Seconds the worker waits for the GUI to acknowledge a snapshot before publishing again.
@@ -56,8 +57,9 @@ class TrainingWorker(QObject):
         A query's answer: (command, value).
     sessionLoaded(str), sessionSaved(str)
         A load or save finished (path).
-    saveFinished(str, bool, str)
-        A save ended: path, success, error message ("" on success).
+    saveFinished(int, str, bool, str)
+        A save ended: its request id, path, success, error message ("" on success).  Every
+        Save command gets exactly one, even when an unexpected error ends it.
     crashed(str)
         An unexpected exception in the worker (traceback).  Training pauses; the worker then
         waits for the next command.
@@ -71,7 +73,7 @@ class TrainingWorker(QObject):
     resultReady = Signal(object, object)
     sessionLoaded = Signal(str)
     sessionSaved = Signal(str)
-    saveFinished = Signal(str, bool, str)
+    saveFinished = Signal(int, str, bool, str)
     crashed = Signal(str)
     finished = Signal()
 
@@ -287,9 +289,14 @@ class TrainingWorker(QObject):
             self._dispatch(command)
         except (ValueError, SessionFileError) as exc:
             if isinstance(command, cmd.Save):
-                self.saveFinished.emit(command.path, False, str(exc))
+                self.saveFinished.emit(command.request, command.path, False, str(exc))
             self.commandFailed.emit(command.failure_title, str(exc))
             return
+        except Exception:
+            # The GUI may be waiting for this save's reply (to quit): it must get one.
+            if isinstance(command, cmd.Save):
+                self.saveFinished.emit(command.request, command.path, False, "an unexpected error")
+            raise
         if command.modifies:
             self._modified = True
 
@@ -311,13 +318,13 @@ class TrainingWorker(QObject):
             self._replace(command.run)
             self._modified = False
         elif isinstance(command, cmd.Load):
-            self._replace(load(command.path))
+            self._replace(open_path(command.path))  # a CSV starts a fresh session, as on the command line
             self._modified = False
             self.sessionLoaded.emit(command.path)
         elif isinstance(command, cmd.Save):
             save(run, command.path)
             self._modified = False
-            self.saveFinished.emit(command.path, True, "")
+            self.saveFinished.emit(command.request, command.path, True, "")
             self.sessionSaved.emit(command.path)
         else:
             if isinstance(command, (cmd.Step, cmd.StepEpoch, cmd.StepPhase)):

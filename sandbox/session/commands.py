@@ -168,6 +168,8 @@ class NewSession(Command):
 
 @dataclass(frozen=True)
 class Load(Command):
+    """Open a session file, or start a fresh session on a CSV file's data."""
+
     path: str
     modifies: ClassVar[bool] = False
     failure_title: ClassVar[str] = "Could not open the session"
@@ -175,7 +177,10 @@ class Load(Command):
 
 @dataclass(frozen=True)
 class Save(Command):
+    """Save the run to ``path``; ``request`` lets the sender match the reply (saveFinished)."""
+
     path: str
+    request: int = 0
     changes_view: ClassVar[bool] = False
     modifies: ClassVar[bool] = False
     failure_title: ClassVar[str] = "Could not save the session"

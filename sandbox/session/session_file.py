@@ -19,16 +19,16 @@ stopped.  Format 1 files still load; their phase is derived from the rows (see
 :meth:`~sandbox.session.history.Series.from_array`).  Files of a newer format are refused with a
 message saying so.
 
-Writing is atomic: a temporary file in the same folder is written, flushed and fsynced, then
-``os.replace``d over the target, so a failure mid-save leaves the old file intact.
+Writing is atomic (:mod:`sandbox.session.atomic_write`): a temporary file in the same folder is
+written and fsynced, then ``os.replace``d over the target, so a failure or a kill mid-save
+leaves the old file intact.  A symlink keeps its link, a read-only file is refused, and the
+temporary files of killed saves are removed by the next save into that folder.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import tempfile
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -36,6 +36,8 @@ import numpy as np
 from .. import __version__
 from ..engine import OptimizerState
 from ..engine.optimizers import STATE_BUFFERS
+from .atomic_write import WriteError
+from .atomic_write import atomic_write as write_atomically
 from .config import DataSpec, Hyperparameters, NetworkSpec
 from .csv_import import MAX_CLASSES, MAX_MAGNITUDE
 from .datasets import CLASSIFICATION, MAX_POINTS, REGRESSION, Dataset
@@ -88,62 +90,17 @@ def save(run: TrainingRun, path: str | os.PathLike[str]) -> None:
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, fsync it, then replace ``path``."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    tmp_name = None
+    """Replace ``path`` with ``data`` atomically (see :mod:`sandbox.session.atomic_write`).
+
+    Raises
+    ------
+    SessionFileError
+        If the file cannot be written, or is read-only; the old file is untouched.
+    """
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-        # mkstemp creates 0600; give the file the mode it had, or the usual one for new files.
-        os.chmod(tmp_name, _file_mode(target))
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-        tmp_name = None
-        _fsync_folder(folder)
-    except OSError as exc:
-        raise SessionFileError(f"{path}: could not save ({exc.strerror or exc})") from None
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError:
-                pass
-
-
-def _file_mode(target: Path) -> int:
-    try:
-        return target.stat().st_mode & 0o777
-    except OSError:
-        return 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    """The process umask, read without changing it (os.umask would race with other threads)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o022
-
-
-def _fsync_folder(folder: Path) -> None:
-    # Makes the rename itself durable on POSIX; not possible (or needed) everywhere.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        write_atomically(path, data)
+    except WriteError as exc:
+        raise SessionFileError(str(exc)) from None
 
 
 def _floats(arr: np.ndarray) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QRect, QSize, QSignalBlocker, Qt
@@ -55,6 +56,10 @@ class DatasetCombo(QComboBox):
 
 class DataSection:
     """Mixin for :class:`ControlsPanel`: builds, sends and syncs the data and feature settings."""
+
+    #: Asked before the Import CSV… button replaces the session (the main window sets it to its
+    #: unsaved-changes question); False cancels.  None imports without asking.
+    confirm_replace: Callable[[], bool] | None = None
 
     def _build_data_group(self) -> QGroupBox:
         group, layout = self._group("Data")
@@ -180,6 +185,9 @@ class DataSection:
         self._on_data_debouncer_triggered()
 
     def _on_import_button_clicked(self) -> None:
+        # The window asks before the import replaces unsaved work (as File ▸ Import CSV… does).
+        if self.confirm_replace is not None and not self.confirm_replace():
+            return
         path, _filter = QFileDialog.getOpenFileName(
             self, "Import a CSV file", "", "CSV files (*.csv *.tsv *.txt);;All files (*)"
         )

@@ -2,35 +2,53 @@
 
 A mixin of :class:`~sandbox._qt.main_window.window.MainWindow`: it uses the window's
 ``controller``, ``controls``, ``statusBar()`` and ``show_error``.
+
+Saves run in the worker.  Each one has a request id (``controller.save`` returns it, and its
+``saveFinished`` reply carries it); the window keeps the ids of the saves still running, so
+waiting for a save waits for *that* save's reply, and closing waits until none is running
+(see ``MainWindow.closeEvent``).  While the window waits it says so, in the status bar and in
+a small "Saving …" dialog.  A save that fails cancels the quit or the open waiting for it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 
 from ...resources import is_builtin
+from ...session.loading import is_csv
 from ..app_settings import settings
 
 SESSION_FILTER = "Backprop Sandbox sessions (*.json);;All files (*)"
+#: File ▸ Open takes a CSV as the command line does (it starts a fresh session on its data).
+OPEN_FILTER = ("Sessions and CSV data (*.json *.csv *.tsv *.txt);;Backprop Sandbox sessions (*.json);;"
+               "CSV data (*.csv *.tsv *.txt);;All files (*)")
+CSV_FILTER = "CSV files (*.csv *.tsv *.txt);;All files (*)"
 MAX_RECENT = 10
+#: A wait shorter than this shows no "Saving …" dialog (the status bar says it at once).
+SAVING_DIALOG_DELAY_MS = 200
 
 
 class SessionFiles:
     """New, open, save, save as, recent files, CSV import and image export."""
 
-    _save_wait: QEventLoop | None = None
+    #: While a caller waits for one save: (its request id, the event loop that waits).
+    _save_wait: tuple[int, QEventLoop] | None = None
     _save_result: bool | None = None
+    #: The "Saving …" dialog (made on first use).
+    saving_dialog: QProgressDialog | None = None
 
     @property
     def path(self) -> Path | None:
         return self._path
 
-    def confirm_discard(self) -> bool:
-        """Ask to save unsaved changes; False if the user cancelled."""
+    def confirm_discard(self, wait: bool = True) -> bool:
+        """Ask to save unsaved changes; False if the user cancelled (or, with ``wait``, the
+        save failed).  Without ``wait`` a chosen save is only started: the caller waits for
+        ``saves_running`` to end (closing does)."""
         snap = self.controller.snapshot
         if snap is None or not snap.modified:
             return True
@@ -44,8 +62,13 @@ class SessionFiles:
         if answer == QMessageBox.StandardButton.Cancel:
             return False
         if answer == QMessageBox.StandardButton.Save:
-            return self.save(wait=True)
+            return self.save(wait=wait)
         return True
+
+    @property
+    def saves_running(self) -> bool:
+        """True while a save sent to the worker has not replied."""
+        return bool(self._pending_saves)
 
     def new_session(self) -> None:
         if not self.confirm_discard():
@@ -61,7 +84,7 @@ class SessionFiles:
         if not self.confirm_discard():
             return
         start = str(self._path.parent) if self._path else str(settings().value("last_dir", str(Path.home())))
-        path, _ = QFileDialog.getOpenFileName(self, "Open session", start, SESSION_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open session", start, OPEN_FILTER)
         if path:
             self.open_path(path, confirmed=True)
 
@@ -76,7 +99,8 @@ class SessionFiles:
     def _on_controller_session_loaded(self, path: str) -> None:
         self._pending_open = None
         builtin = is_builtin(path)
-        self._path = None if builtin else Path(path)
+        # A CSV starts an untitled session, as on the command line: Save asks where to put it.
+        self._path = None if builtin or is_csv(path) else Path(path)
         self._source_name = Path(path).name
         if not builtin:
             self._add_recent(path)
@@ -104,22 +128,63 @@ class SessionFiles:
         return self._save_to(path, wait)
 
     def _save_to(self, path: str, wait: bool) -> bool:
-        self.controller.save(path)
+        request = self.controller.save(path)
+        self._pending_saves[request] = path
+        self.statusBar().showMessage(f"Saving {path}…")
         if not wait:
             return True
-        # Closing the window: wait (bounded) for the worker to finish writing.  The answer
-        # arrives through _on_controller_save_finished, connected once in __init__.
-        self._save_wait = loop = QEventLoop()
+        # Opening or starting over after "Save": wait for this save's own reply (an earlier
+        # save's must not end the wait), however long it takes; it arrives through
+        # _on_controller_save_finished, connected once in __init__.
+        self._save_wait = (request, QEventLoop())
         self._save_result = None
-        QTimer.singleShot(30_000, loop.quit)
-        loop.exec()
+        self._show_saving(path)
+        self._save_wait[1].exec()
         self._save_wait = None
         return bool(self._save_result)
 
-    def _on_controller_save_finished(self, path: str, ok: bool, _message: str) -> None:
-        self._save_result = ok
-        if self._save_wait is not None:
-            self._save_wait.quit()
+    def _on_controller_save_finished(self, request: int, path: str, ok: bool, _message: str) -> None:
+        self._pending_saves.pop(request, None)
+        if self._save_wait is not None and self._save_wait[0] == request:
+            self._save_result = ok
+            self._save_wait[1].quit()
+        if not ok:
+            self.statusBar().clearMessage()
+            # The quit waiting for the saves is off: the user sees why and decides again.
+            self._close_when_saved = False
+            self._close_confirmed = False
+        if not self._pending_saves:
+            self._hide_saving()
+            if self._close_when_saved:
+                self._close_when_saved = False
+                QTimer.singleShot(0, self.close)
+
+    def _show_saving(self, path: str, closing: bool = False) -> None:
+        """Say that the window waits for a save: a busy dialog (after a short delay)."""
+        if self.saving_dialog is None:
+            dialog = QProgressDialog(self)
+            dialog.setWindowTitle("Saving")
+            dialog.setCancelButton(None)  # a save is never aborted half way
+            dialog.setRange(0, 0)
+            dialog.setWindowModality(Qt.WindowModality.WindowModal)
+            dialog.setAutoClose(False)
+            dialog.setAutoReset(False)
+            dialog.reset()  # no automatic show until asked
+            self.saving_dialog = dialog
+        dialog = self.saving_dialog
+        text = f"Saving {Path(path).name}…"
+        if closing:
+            text += "\nBackprop Sandbox closes when the save is done."
+            self.statusBar().showMessage(f"Saving {path}… Backprop Sandbox closes when the save is done.")
+        dialog.setLabelText(text)
+        dialog.setMinimumDuration(SAVING_DIALOG_DELAY_MS)
+        if not dialog.isVisible():
+            dialog.setValue(0)  # shows it once the delay has passed, unless hidden before
+
+    def _hide_saving(self) -> None:
+        if self.saving_dialog is not None:
+            self.saving_dialog.reset()
+            self.saving_dialog.hide()
 
     def _on_controller_session_saved(self, path: str) -> None:
         self._path = Path(path)
@@ -130,8 +195,11 @@ class SessionFiles:
         self.statusBar().showMessage(f"Saved {path}", 5000)
 
     def import_csv_dialog(self) -> None:
+        # Importing replaces the network and its training: ask first, as Open does.
+        if not self.confirm_discard():
+            return
         start = str(settings().value("last_dir", str(Path.home())))
-        path, _ = QFileDialog.getOpenFileName(self, "Import CSV data", start, "CSV files (*.csv *.txt);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Import CSV data", start, CSV_FILTER)
         if path:
             self.controls.import_csv(path)
 

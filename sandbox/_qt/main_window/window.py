@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter,
+                               QVBoxLayout, QWidget)
 
 from ...resources import is_builtin
 from ...session import TrainingRun
@@ -56,6 +57,13 @@ class MainWindow(SessionFiles, QMainWindow):
         self._previous_snapshot: Snapshot | None = None
         self._expect_new_run = False  # set while a file opens: that new run needs no explaining
         self._closing = False
+        #: Saves sent to the worker that have not replied: request id → path.
+        self._pending_saves: dict[int, str] = {}
+        #: A close waits for the running saves, then closes (unless one fails).
+        self._close_when_saved = False
+        #: The unsaved-changes question was answered for this close (not asked again when the
+        #: close resumes after the saves).
+        self._close_confirmed = False
         self._sized_splitter = False
         #: Close without the unsaved-changes question (CI's smoke test sets it).
         self.skip_unsaved_prompt = False
@@ -105,6 +113,7 @@ class MainWindow(SessionFiles, QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.training_bar = TrainingBar(self.controller, themes, self)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.training_bar)
+        self.controls.confirm_replace = self.confirm_discard
 
         build_menus(self)
         self.statusBar().showMessage("Press Space to train, → to step one batch.", 8000)
@@ -259,8 +268,36 @@ class MainWindow(SessionFiles, QMainWindow):
 
     # ---------------------------------------------------------------------------- close
 
+    def interrupt(self) -> None:
+        """Ctrl+C in the terminal: close without the unsaved-changes question (the terminal
+        asked to stop; nobody may be at the window to answer), but only after any running save
+        has finished.  A question or file dialog that is open is cancelled first."""
+        self.skip_unsaved_prompt = True
+        modal = QApplication.activeModalWidget()
+        if modal is not None and modal is not self.saving_dialog and isinstance(modal, QDialog):
+            modal.reject()
+        QTimer.singleShot(0, self.close)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        if not self._closing and not self.skip_unsaved_prompt and not self.confirm_discard():
+        """Close once no save is running: a save is never aborted (the worker thread would be
+        destroyed while it writes).  While one runs the window stays open and says that it is
+        saving; it closes when the last save has finished, or stays open if one fails."""
+        if self._closing:
+            event.accept()
+            return
+        if self._save_wait is not None:
+            # An Open or New is waiting for the save the user chose; quit once it is done.
+            self._close_when_saved = True
+            event.ignore()
+            return
+        if not (self._close_confirmed or self.skip_unsaved_prompt):
+            if not self.confirm_discard(wait=False):
+                event.ignore()
+                return
+            self._close_confirmed = True
+        if self.saves_running:
+            self._close_when_saved = True
+            self._show_saving(next(reversed(self._pending_saves.values())), closing=True)
             event.ignore()
             return
         self._closing = True
