@@ -15,14 +15,16 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine import ACTIVATIONS
+from ...session.config import MAX_HIDDEN_LAYERS, MAX_LAYER_WIDTH
 from ...session.datasets import REGRESSION
 from ..input_refusal import clear_refusal, refusal, show_refusal
 
 LEARNING_RATES = ("0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
 REGULARIZATION_RATES = ("0", "0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1")
-#: Limits of the +/− buttons: the canvas stays readable, the engine allows far more.
-MAX_UI_LAYERS = 16
-MAX_UI_NEURONS = 64
+#: Limits of the +/− buttons: the app's own (sandbox/session/config.py), so the controls never
+#: offer a network the run would refuse.
+MAX_UI_LAYERS = MAX_HIDDEN_LAYERS
+MAX_UI_NEURONS = MAX_LAYER_WIDTH
 BUTTON_SIZE = 20  # the layer rows' − and + buttons
 MAX_SEED = 2**31 - 1  # QSpinBox is 32-bit
 #: Data spin boxes send after this pause (ms): holding an arrow key must not rebuild the run 30×/s.
