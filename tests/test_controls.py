@@ -144,11 +144,12 @@ def test_learning_rate_keeps_weights(qtbot, setup):
     assert after.run_id == before.run_id and after.step == before.step
     for w0, w1 in zip(before.weights, after.weights):
         assert np.array_equal(w0, w1)
-    # Out of range: refused in the panel, the text goes back.
+    # Out of range: refused in the panel, visibly (the text stays, framed, with the reason).
     generation = controller.generation
     _type_rate(qtbot, panel.learning_rate_combo, "0")
     assert controller.generation == generation
-    assert panel.learning_rate_combo.currentText() == "0.1"
+    assert panel.learning_rate_combo.currentText() == "0"
+    assert "stays 0.1" in panel.learning_rate_combo.refusal()
     # A typed value not among the presets, with an exponent.
     _type_rate(qtbot, panel.learning_rate_combo, "2e-4")
     wait_for_snapshot(qtbot, controller, lambda s: s.hyper.learning_rate == 2e-4)

@@ -427,7 +427,7 @@ DOC_CASES = {
     # huge declared sizes
     "a billion hidden neurons": (lambda d: mutate(d, "network.hidden_sizes", [10**9]), "network.hidden_sizes[0]"),
     "sixty-four 4096-wide layers": (lambda d: mutate(mutate(d, "network.hidden_sizes", [4096] * 64),
-                                                     "network.hidden_activations", ["relu"] * 64), "parameters"),
+                                                     "network.hidden_activations", ["relu"] * 64), "at most 16 hidden layers"),  # refused before any array is built
     "a million hidden layers": (lambda d: mutate(d, "network.hidden_sizes", [1] * 10**6), "network.hidden_sizes"),
     "10**12 points": (lambda d: mutate(d, "data.n_points", 10**12), "data.n_points"),
     "more rows than allowed": (lambda d: mutate(d, "data.inputs", [[0.0, 0.0]] * 100_001), "data.inputs"),

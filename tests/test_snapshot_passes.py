@@ -123,9 +123,12 @@ def test_batch_pass_stepped_by_hand_is_the_pending_one():
 
 
 def test_snapshot_passes_at_the_largest_size():
-    # 8 weight layers of 16 units, 100,000 training rows
+    # 8 weight layers of 16 units, as many training rows as the size limit allows (17,699)
+    from sandbox.session.config import MAX_ACTIVATIONS
+
+    rows = MAX_ACTIVATIONS // (7 * 16 + 1)
     run = TrainingRun.create(
-        DataSpec("circle", n_points=100_000, train_fraction=1.0),
+        DataSpec("circle", n_points=rows, train_fraction=1.0),
         network=NetworkSpec((16,) * 7, ("tanh",) * 7),
         hyper=Hyperparameters(batch_size=32),
     )
@@ -133,8 +136,8 @@ def test_snapshot_passes_at_the_largest_size():
     snap = snap_of(run)
     tp = snap.train_pass
     assert len(tp.forward.pre_activations) == 8
-    assert tp.forward.pre_activations[3].shape == (100_000, 16)
-    assert tp.backward.grad_pre_activations[3].shape == (100_000, 16)
+    assert tp.forward.pre_activations[3].shape == (rows, 16)
+    assert tp.backward.grad_pre_activations[3].shape == (rows, 16)
     assert snap.batch_pass.n_rows == 32
     again = snap_of(run)
     assert all(a is b for a, b in zip(pass_arrays(again.train_pass), pass_arrays(tp)))

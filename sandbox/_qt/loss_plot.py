@@ -25,6 +25,8 @@ from ..formatting import format_number
 from ..session.history import Marker
 from ..session.snapshot import Snapshot
 from .controller import SessionController
+from .plot_values import drawable as _drawable
+from .plot_values import drawable_range
 from .theme import VERMILLION, Theme, ThemeManager
 
 SERIES = ("train", "test", "batch")
@@ -39,15 +41,6 @@ LEGEND_TIPS = {
 }
 #: How close (in pixels) the mouse must be to a marker for its text to show.
 MARKER_HOVER_PX = 5.0
-
-#: Losses beyond this are drawn at it: a diverging run reaches 1e308, and ranges, ticks and
-#: padding computed near the top of the double range overflow.
-DRAWABLE_MAX = 1e300
-
-
-def _drawable(values: np.ndarray) -> np.ndarray:
-    return np.clip(values, -DRAWABLE_MAX, DRAWABLE_MAX)
-
 
 def _or_nan(value: float | None) -> float:
     return math.nan if value is None else float(value)
@@ -298,7 +291,7 @@ class LossPlot(QWidget):
             y_hi = _nice_ceiling(finite.max()) if len(finite) else 1.0
             if y_hi <= y_lo:
                 y_hi = y_lo + 1.0
-        box = (0.0, _nice_ceiling(x_hi), float(y_lo), float(y_hi))
+        box = (0.0, _nice_ceiling(x_hi), *drawable_range(float(y_lo), float(y_hi)))
         if box != self._view_box:
             self._view_box = box
             self._vb.setRange(xRange=box[:2], yRange=box[2:], padding=0.02)

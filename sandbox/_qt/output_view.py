@@ -26,6 +26,7 @@ from superqt import QElidingLabel
 
 from ..session.snapshot import Snapshot
 from .controller import SessionController
+from .plot_values import DRAWABLE_MAX, drawable, drawable_range
 from .theme import Theme, ThemeManager, class_color, diverging_lut
 
 MODES = ("classification2d", "regression2d", "curve1d", "predicted_vs_actual")
@@ -94,6 +95,16 @@ def class_image(probs: np.ndarray, colors: np.ndarray, neutral: np.ndarray, hard
     img[..., :3] = np.clip(rgb + 0.5, 0, 255)
     img[..., 3] = 255
     return img
+
+
+def _padded(values: np.ndarray) -> tuple[float, float]:
+    """(min, max) of the finite ``values`` (drawable ones) widened by 8 % of their span."""
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return -1.0, 1.0
+    lo, hi = float(finite.min()), float(finite.max())
+    pad = 0.08 * max(hi - lo, 1e-9)
+    return lo - pad, hi + pad
 
 
 class SmoothImageItem(pg.ImageItem):
@@ -305,7 +316,8 @@ class OutputView(QWidget):
         self._jitter_train = rng.uniform(-JITTER, JITTER, (len(train_idx), 2))
         self._jitter_test = rng.uniform(-JITTER, JITTER, (len(test_idx), 2))
         finite = targets[np.isfinite(targets)]
-        self._value_range = float(max(np.abs(finite).max() if len(finite) else 1.0, 1e-9))
+        # At most DRAWABLE_MAX: the colour map's ±range and the image levels must stay finite.
+        self._value_range = float(min(max(np.abs(finite).max() if len(finite) else 1.0, 1e-9), DRAWABLE_MAX))
 
         # Mode-specific items.
         self.image_item.setVisible(mode in ("classification2d", "regression2d"))
@@ -359,10 +371,16 @@ class OutputView(QWidget):
         plot.setLabel("bottom", bottom, color=color)
         plot.setLabel("left", left, color=color)
 
+    @staticmethod
+    def _extent(grid) -> tuple[float, float, float, float]:
+        """The grid's extent as drawable ranges (CSV data near ±1.8e308 pads to ±inf)."""
+        x0, x1, y0, y1 = grid.extent
+        return (*drawable_range(x0, x1), *drawable_range(y0, y1))
+
     def _layout_2d(self, snap: Snapshot) -> None:
         ds, grid = snap.dataset, snap.grid
         assert grid is not None
-        x0, x1, y0, y1 = grid.extent
+        x0, x1, y0, y1 = self._extent(grid)
         names = ds.input_names
         self._set_labels(names[0], names[1] if len(names) > 1 else "")
         r = grid.resolution
@@ -381,7 +399,7 @@ class OutputView(QWidget):
         self.plot_widget.getPlotItem().setAspectLocked(True, ratio=(y1 - y0) / (x1 - x0))
         self._vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
 
-        inputs = ds.inputs
+        inputs = drawable(ds.inputs[:, :2])
         train, test = inputs[ds.train_indices], inputs[ds.test_indices]
         if self.mode == "classification2d":
             for (tr_rows, te_rows), tr_item, te_item in zip(self._groups, self._train_items, self._test_items):
@@ -394,7 +412,9 @@ class OutputView(QWidget):
             m = self._value_range
 
             def brush_list(values: np.ndarray) -> list:
-                idx = np.clip(np.round((values + m) / (2 * m) * 255), 0, 255).astype(np.int64)
+                # values / m first: values + m overflows for targets near the double's limit.
+                scaled = np.nan_to_num(np.clip(values / m, -1.0, 1.0), nan=0.0)
+                idx = np.clip(np.round((scaled + 1.0) / 2.0 * 255), 0, 255).astype(np.int64)
                 return [brushes[i] for i in idx]
 
             self._train_items[0].setData(pos=train[:, :2], brush=brush_list(ds.targets[ds.train_indices]))
@@ -403,11 +423,11 @@ class OutputView(QWidget):
     def _layout_1d(self, snap: Snapshot, n_classes: int, theme: Theme) -> None:
         ds, grid = snap.dataset, snap.grid
         assert grid is not None
-        x0, x1 = grid.extent[0], grid.extent[1]
+        x0, x1 = self._extent(grid)[:2]
         plot = self.plot_widget.getPlotItem()
         self.curve_item.setPen(pg.mkPen(theme.text, width=2.2))
-        x_train = ds.inputs[ds.train_indices, 0]
-        x_test = ds.inputs[ds.test_indices, 0]
+        x_train = drawable(ds.inputs[ds.train_indices, 0])
+        x_test = drawable(ds.inputs[ds.test_indices, 0])
         if ds.is_classification:
             # One probability curve per output; each point sits where its class's curve should
             # reach: at its label (0/1) for one output, at 1 for k outputs.
@@ -429,12 +449,11 @@ class OutputView(QWidget):
             y_lo, y_hi = -0.05, 1.05
         else:
             self._set_labels(ds.input_names[0], ds.target_name)
-            self._train_items[0].setData(x=x_train, y=ds.targets[ds.train_indices])
-            self._test_items[0].setData(x=x_test, y=ds.targets[ds.test_indices])
-            t = ds.targets
-            pad = 0.08 * max(float(np.ptp(t)), 1e-9)
-            y_lo, y_hi = float(t.min()) - pad, float(t.max()) + pad
-        self._vb.setRange(xRange=(x0, x1), yRange=(y_lo, y_hi), padding=0.0)
+            t = drawable(ds.targets)
+            self._train_items[0].setData(x=x_train, y=t[ds.train_indices])
+            self._test_items[0].setData(x=x_test, y=t[ds.test_indices])
+            y_lo, y_hi = _padded(t)
+        self._vb.setRange(xRange=(x0, x1), yRange=drawable_range(y_lo, y_hi), padding=0.0)
 
     def _layout_predicted_vs_actual(self, snap: Snapshot, n_classes: int, theme: Theme) -> None:
         ds = snap.dataset
@@ -443,9 +462,7 @@ class OutputView(QWidget):
             name = ds.target_name
             self._set_labels(f"actual {name}", f"predicted {name}")
             self._diagonal.setVisible(True)
-            t = ds.targets
-            pad = 0.08 * max(float(np.ptp(t)), 1e-9)
-            lo, hi = float(t.min()) - pad, float(t.max()) + pad
+            lo, hi = drawable_range(*_padded(drawable(ds.targets)))
             plot.setAspectLocked(True, ratio=1.0)
             self._vb.setRange(xRange=(lo, hi), yRange=(lo, hi), padding=0.0)
             return
@@ -468,7 +485,7 @@ class OutputView(QWidget):
 
         Set with every image: the worker sends a coarser grid while playing than when paused.
         """
-        x0, x1, y0, y1 = grid.extent
+        x0, x1, y0, y1 = self._extent(grid)
         r = grid.resolution
         dx, dy = (x1 - x0) / max(r - 1, 1), (y1 - y0) / max(r - 1, 1)
         rect = QRectF(x0 - dx / 2, y0 - dy / 2, x1 - x0 + dx, y1 - y0 + dy)
@@ -498,7 +515,7 @@ class OutputView(QWidget):
                         values = (values > 0.5).astype(np.float32)
                     else:
                         values = np.where(values >= 0, self._value_range, -self._value_range)
-                self.image_item.setImage(np.ascontiguousarray(values, dtype=np.float32), autoLevels=False)
+                self.image_item.setImage(self._image_values(values), autoLevels=False)
             else:
                 probs = out.reshape(r, r, out.shape[1])
                 self.image_item.setImage(class_image(probs, self._class_rgb, self._neutral_rgb, hard),
@@ -508,12 +525,12 @@ class OutputView(QWidget):
                 ring = ds.inputs[batch, :2]
         elif mode == "curve1d":
             grid = snap.grid
-            x0, x1 = grid.extent[0], grid.extent[1]
-            out = grid.activations[-1]
+            x0, x1 = self._extent(grid)[:2]
+            out = drawable(grid.activations[-1])
             xs = np.linspace(x0, x1, len(out))
-            self.curve_item.setData(xs, np.array(out[:, 0]))
+            self.curve_item.setData(xs, out[:, 0])
             for k, c in enumerate(self._extra_curves, start=1):
-                c.setData(xs, np.array(out[:, k]))
+                c.setData(xs, out[:, k])
             if show_ring:
                 # Where the points are drawn: at their target, or at 1 for k-class curves.
                 at_target = not ds.is_classification or snap.layer_sizes[-1] == 1
@@ -521,16 +538,29 @@ class OutputView(QWidget):
                 ring = np.column_stack([ds.inputs[batch, 0], y])
         else:
             ring = self._update_predicted_vs_actual(snap, batch if show_ring else None)
-        self._ring.setData(pos=ring)
+        self._ring.setData(pos=drawable(ring))
+
+    def _image_values(self, values: np.ndarray) -> np.ndarray:
+        """One-output grid values as the heatmap's float32 image.
+
+        float32 ends at 3.4e38: a regression surface beyond that (a diverged network, or
+        targets near 1e308) is clipped to the colour map's ±range first, so it saturates
+        instead of turning into inf.
+        """
+        if self.mode == "regression2d":
+            m = self._value_range
+            if m > float(np.finfo(np.float32).max) or not np.isfinite(values).all():
+                values = np.clip(values, -m, m)
+        return np.ascontiguousarray(values, dtype=np.float32)
 
     def _pva_xy(self, snap: Snapshot, outputs: np.ndarray, indices: np.ndarray, jitter: np.ndarray):
         """(x, y) of predicted-vs-actual points for dataset rows ``indices``."""
         ds = snap.dataset
         actual = ds.targets[indices]
         if not ds.is_classification:
-            return actual, outputs[:, 0]
+            return drawable(actual), drawable(outputs[:, 0])
         if outputs.shape[1] == 1:
-            return actual + jitter[:, 0], outputs[:, 0]
+            return actual + jitter[:, 0], drawable(outputs[:, 0])
         return actual + jitter[:, 0], outputs.argmax(axis=1) + jitter[:, 1]
 
     def _update_predicted_vs_actual(self, snap: Snapshot, batch: np.ndarray | None) -> np.ndarray:

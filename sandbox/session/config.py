@@ -17,8 +17,22 @@ from .datasets import CLASSIFICATION, GENERATORS, REGRESSION, check_generator_pa
 
 CSV_SOURCE = "csv"
 MAX_BATCH_SIZE = 100_000
-MAX_LAYER_WIDTH = 4096
-MAX_HIDDEN_LAYERS = 64
+
+# The largest network the app serves interactively, in one place (README, "Limits").  Every
+# snapshot runs the training set, the test set and the heatmap grid through the network and
+# keeps every z, a and δ of every training row; the canvas draws every connection and a
+# thumbnail per neuron.  Measured on the 2-core development machine: 2-64-64-64-1 on 2,000
+# points builds a snapshot in ~60 ms; 16 layers of 64 (62,000 parameters) take ~300 ms and
+# stall the window for as long; 1500 × 1500 or 64 × 64 take 30 s for the first one.
+#: Neurons in one hidden layer (the GUI's + button stops here).
+MAX_LAYER_WIDTH = 64
+#: Hidden layers.
+MAX_HIDDEN_LAYERS = 16
+#: Weights and biases together: twice the benchmark's 2-64-64-64-1 (8,577).
+MAX_PARAMETERS = 20_000
+#: Examples (training and test) × neurons (hidden and output): what one snapshot's passes hold
+#: (z, a and δ: 3 doubles each, so at most ~48 MB).  2-64-64-64-1 on 2,000 points uses 386,000.
+MAX_ACTIVATIONS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -89,6 +103,28 @@ class NetworkSpec:
         if task == REGRESSION and (loss != "mse" or act == "softmax"):
             raise ValueError("regression targets need the mse loss and a non-softmax output")
         return spec
+
+
+def parameter_count(layer_sizes: tuple[int, ...]) -> int:
+    """Weights and biases of a network with ``layer_sizes`` (inputs first, outputs last)."""
+    return sum((a + 1) * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
+
+
+def check_size(layer_sizes: tuple[int, ...], n_examples: int) -> None:
+    """Raise ValueError, in one sentence that says what to make smaller, if a network of
+    ``layer_sizes`` on ``n_examples`` examples is larger than the app serves interactively."""
+    n_params = parameter_count(layer_sizes)
+    if n_params > MAX_PARAMETERS:
+        raise ValueError(
+            f"the network would have {n_params:,} weights and biases; the app serves at most "
+            f"{MAX_PARAMETERS:,} interactively (use fewer or narrower layers)")
+    neurons = sum(layer_sizes[1:])
+    if n_examples * neurons > MAX_ACTIVATIONS:
+        most = max(2, MAX_ACTIVATIONS // max(neurons, 1))
+        raise ValueError(
+            f"{n_examples:,} examples × {neurons:,} neurons is more than the app serves "
+            f"interactively ({MAX_ACTIVATIONS:,}); this network allows at most {most:,} examples "
+            f"(use fewer examples or a smaller network)")
 
 
 def _loss_for(output_activation: str) -> str:

@@ -27,7 +27,7 @@ from ..engine import (
     initial_state,
     propose,
 )
-from .config import CSV_SOURCE, DataSpec, Hyperparameters, NetworkSpec
+from .config import CSV_SOURCE, DataSpec, Hyperparameters, NetworkSpec, check_size
 from .datasets import Dataset, generate
 from .features import check_features, default_features, feature_labels, feature_matrix
 from .grid import data_extent, grid_inputs
@@ -150,6 +150,7 @@ class TrainingRun(RunStateIO):
         for arr in (self.X_train, self.Y_train, self.X_test, self.Y_test):
             arr.setflags(write=False)
         self.layer_sizes = (X.shape[1],) + spec.hidden_sizes + (Y.shape[1],)
+        check_size(self.layer_sizes, len(ds))  # before any parameter or pass is built
         self.layout = ParameterLayout(self.layer_sizes)
         self.feature_labels = feature_labels(ds.input_names, self.features)
         self.grid_extent = data_extent(ds.inputs, generated=self.data_spec.source != CSV_SOURCE)

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine import HIDDEN_ACTIVATIONS, INITIALIZERS
-from ...session.config import NetworkSpec, default_output
+from ...session.config import MAX_ACTIVATIONS, NetworkSpec, check_size, default_output
+from ...session.datasets import MAX_POINTS
 from ...session.datasets import CLASSIFICATION
 from .value_inputs import BUTTON_SIZE, MAX_UI_LAYERS, MAX_UI_NEURONS, RESETS, is_editing, loss_choices, output_choices
 
@@ -66,12 +67,13 @@ class LayerRow(QWidget):
         layout.addWidget(self.plus_button)
         layout.addWidget(self.activation_combo, 1)
 
-    def set_state(self, size: int, activation: str) -> None:
-        """Show the layer's size and activation (from the spec)."""
+    def set_state(self, size: int, activation: str, can_grow: bool = True) -> None:
+        """Show the layer's size and activation (from the spec); ``can_grow`` is False when one
+        neuron more would make a network larger than the app serves."""
         self.size_label.setText(str(size))
         self.size_label.setToolTip(f"{size} neuron{'s' if size != 1 else ''} in layer {self.index + 1}")
         self.minus_button.setEnabled(size > 1)
-        self.plus_button.setEnabled(size < MAX_UI_NEURONS)
+        self.plus_button.setEnabled(size < MAX_UI_NEURONS and can_grow)
         if not is_editing(self.activation_combo):
             with QSignalBlocker(self.activation_combo):
                 self.activation_combo.setCurrentText(activation)
@@ -151,6 +153,30 @@ class NetworkSection:
         return group
 
 
+    def _fits(self, hidden_sizes: tuple[int, ...]) -> bool:
+        """True if ``hidden_sizes`` on the current inputs, outputs and data is within the
+        app's limits (``check_size``): the controls never offer a network the run refuses."""
+        if self._size_context is None:
+            return True
+        n_inputs, n_outputs, n_examples = self._size_context
+        try:
+            check_size((n_inputs, *hidden_sizes, n_outputs), n_examples)
+        except ValueError:
+            return False
+        return True
+
+    def _sync_size_context(self, n_inputs: int, n_outputs: int, n_examples: int) -> None:
+        """The inputs, outputs and data the network is sized against changed: re-offer."""
+        context = (n_inputs, n_outputs, n_examples)
+        if context == self._size_context:
+            return
+        self._size_context = context
+        if self._network_spec is not None:
+            self._sync_network_widgets(self._network_spec)
+            # The data's size is bounded by the network's too (every z, a, δ per example).
+            neurons = sum(self._network_spec.hidden_sizes) + n_outputs
+            self.points_spin.setMaximum(max(2, min(MAX_POINTS, MAX_ACTIVATIONS // max(neurons, 1))))
+
     def _send_network(self, spec: NetworkSpec) -> None:
         self._network_spec = spec
         self._sync_network_widgets(spec)
@@ -161,6 +187,8 @@ class NetworkSection:
         if spec is None or len(spec.hidden_sizes) >= MAX_UI_LAYERS:
             return
         size = spec.hidden_sizes[-1] if spec.hidden_sizes else 4
+        if not self._fits(spec.hidden_sizes + (size,)):
+            return
         activation = spec.hidden_activations[-1] if spec.hidden_activations else "tanh"
         self._send_network(replace(
             spec, hidden_sizes=spec.hidden_sizes + (size,),
@@ -183,6 +211,8 @@ class NetworkSection:
         if size != spec.hidden_sizes[index]:
             sizes = list(spec.hidden_sizes)
             sizes[index] = size
+            if change > 0 and not self._fits(tuple(sizes)):
+                return
             self._send_network(replace(spec, hidden_sizes=tuple(sizes)))
 
     def _on_layer_row_activation_changed(self, index: int, name: str) -> None:
@@ -229,11 +259,13 @@ class NetworkSection:
         n_hidden = len(shown.hidden_sizes)
         if n_hidden != len(self.layer_rows):
             self._rebuild_layer_rows(n_hidden)
-        for row, size, activation in zip(self.layer_rows, shown.hidden_sizes, shown.hidden_activations):
-            row.set_state(size, activation)
+        sizes = shown.hidden_sizes
+        for k, (row, size, activation) in enumerate(zip(self.layer_rows, sizes, shown.hidden_activations)):
+            row.set_state(size, activation, self._fits(sizes[:k] + (size + 1,) + sizes[k + 1:]))
         self._no_hidden_label.setVisible(n_hidden == 0)
         self._layer_header.setVisible(n_hidden > 0)
-        self.add_layer_button.setEnabled(n_hidden < MAX_UI_LAYERS)
+        self.add_layer_button.setEnabled(
+            n_hidden < MAX_UI_LAYERS and self._fits(sizes + (sizes[-1] if sizes else 4,)))
         self.remove_layer_button.setEnabled(n_hidden > 0)
 
         default_act, _ = default_output(task, n_classes)

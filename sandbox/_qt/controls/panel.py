@@ -65,6 +65,7 @@ class ControlsPanel(DataSection, NetworkSection, TrainingSection, QWidget):
         self._task: tuple[str, int] | None = None
         self._hyper = None
         self._n_train = -1
+        self._size_context: tuple[int, int, int] | None = None  # inputs, outputs, examples
         self._notes: list[QLabel] = []
         self._theme = themes.theme
         self.feature_checkboxes: dict[str, QCheckBox] = {}
@@ -172,6 +173,7 @@ class ControlsPanel(DataSection, NetworkSection, TrainingSection, QWidget):
             self._task = task
             self._network_spec = snap.network_spec
             self._sync_network_widgets(snap.network_spec)
+        self._sync_size_context(snap.layer_sizes[0], snap.layer_sizes[-1], len(ds))
         n_train = len(ds.train_indices)
         if snap.hyper != self._hyper or n_train != self._n_train:
             self._hyper, self._n_train = snap.hyper, n_train

@@ -11,18 +11,20 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QSpinBox,
-    QToolTip,
     QWidget,
 )
 
 from ...engine import ACTIVATIONS
+from ...session.config import MAX_HIDDEN_LAYERS, MAX_LAYER_WIDTH
 from ...session.datasets import REGRESSION
+from ..input_refusal import clear_refusal, refusal, show_refusal
 
 LEARNING_RATES = ("0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
 REGULARIZATION_RATES = ("0", "0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1")
-#: Limits of the +/− buttons: the canvas stays readable, the engine allows far more.
-MAX_UI_LAYERS = 16
-MAX_UI_NEURONS = 64
+#: Limits of the +/− buttons: the app's own (sandbox/session/config.py), so the controls never
+#: offer a network the run would refuse.
+MAX_UI_LAYERS = MAX_HIDDEN_LAYERS
+MAX_UI_NEURONS = MAX_LAYER_WIDTH
 BUTTON_SIZE = 20  # the layer rows' − and + buttons
 MAX_SEED = 2**31 - 1  # QSpinBox is 32-bit
 #: Data spin boxes send after this pause (ms): holding an arrow key must not rebuild the run 30×/s.
@@ -103,20 +105,28 @@ class RateCombo(QComboBox):
         self.setCompleter(None)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(7)
-        # Digits, one point, an optional exponent: letters cannot be typed at all.
-        pattern = QRegularExpression(r"[0-9]*\.?[0-9]*([eE][-+]?[0-9]*)?")
+        # An optional sign, digits, one point, an optional exponent: letters cannot be typed.
+        # The sign is allowed so that "-1" stays "-1" and is refused visibly: without it the
+        # validator dropped the "-" and "-1" became 1.
+        pattern = QRegularExpression(r"[-+]?[0-9]*\.?[0-9]*([eE][-+]?[0-9]*)?")
         self.lineEdit().setValidator(QRegularExpressionValidator(pattern, self))
         self.lineEdit().editingFinished.connect(self._on_line_edit_editing_finished)
+        self.lineEdit().textEdited.connect(self._on_line_edit_text_edited)
         release_focus_on_enter(self.lineEdit())
         self.activated.connect(self._on_self_activated)
 
     def value(self) -> float | None:
         return self._value
 
+    def refusal(self) -> str:
+        """Why the typed text was refused ("" unless the field shows refused text)."""
+        return refusal(self)
+
     def set_value(self, value: float) -> None:
-        """Show ``value`` (from a snapshot) unless the user is typing here."""
+        """Show ``value`` (from a snapshot) unless the user is typing here or the field shows
+        refused text (which stays until the user types again or picks a preset)."""
         self._value = float(value)
-        if not is_editing(self):
+        if not is_editing(self) and not self.refusal():
             with QSignalBlocker(self):
                 self.setEditText(format_rate(value))
 
@@ -126,6 +136,9 @@ class RateCombo(QComboBox):
     def _on_line_edit_editing_finished(self) -> None:
         self._commit()
 
+    def _on_line_edit_text_edited(self, _text: str) -> None:
+        clear_refusal(self)  # typing again: the old reason no longer applies
+
     def _commit(self) -> None:
         text = self.currentText().strip()
         try:
@@ -134,16 +147,13 @@ class RateCombo(QComboBox):
             value = math.nan
         too_low = value <= self._low if self._low_open else value < self._low
         if not math.isfinite(value) or too_low or value > self._high:
+            # Refused visibly: the typed text stays, framed, with the reason and what holds.
             bound = ">" if self._low_open else "≥"
-            QToolTip.showText(
-                self.mapToGlobal(self.rect().bottomLeft()),
-                f"The {self._what} must be a number {bound} {self._low:g} and ≤ {self._high:g}.",
-                self,
-            )
-            if self._value is not None:
-                with QSignalBlocker(self):
-                    self.setEditText(format_rate(self._value))
+            kept = f" The {self._what} stays {format_rate(self._value)}." if self._value is not None else ""
+            show_refusal(self, f"“{text}” refused: the {self._what} must be a number {bound} "
+                               f"{self._low:g} and ≤ {self._high:g}.{kept}")
             return
+        clear_refusal(self)
         with QSignalBlocker(self):
             self.setEditText(format_rate(value))
         if value != self._value:

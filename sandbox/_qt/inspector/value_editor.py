@@ -10,6 +10,8 @@ from PySide6.QtWidgets import QApplication, QDoubleSpinBox, QGridLayout, QLabel,
 from superqt.utils import QSignalThrottler
 
 from ...formatting import format_number
+from ...session.scoring import FLOAT_MAX
+from ..input_refusal import clear_refusal, refusal, show_refusal
 
 #: The weight and bias slider's integer range; the middle is the value it was centred on.
 SLIDER_STEPS = 1000
@@ -40,10 +42,12 @@ class NumberSpinBox(QDoubleSpinBox):
 
     Up to 8 decimals for ordinary values, scientific notation beyond a million (a diverged
     weight can be 1e133: it must show as that, not as a clamped limit), and typed input in
-    either form.
+    either form.  Every finite double is accepted; text that is not one (``1e309``, ``1e``)
+    is refused visibly on Enter (see :mod:`..input_refusal`), never silently put back.
     """
 
-    LIMIT = 1e300
+    #: Any finite double: 1e308 typed is a value like any other.
+    LIMIT = FLOAT_MAX
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,14 +98,39 @@ class NumberSpinBox(QDoubleSpinBox):
     def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         return QSize(120, super().minimumSizeHint().height())
 
+    def refusal(self) -> str:
+        """Why the typed text was refused ("" unless the box shows refused text)."""
+        return refusal(self)
+
+    def _refuse_typed_text(self) -> bool:
+        """Refuse the typed text visibly if it is no finite double; True if it was refused."""
+        text = self.lineEdit().text().strip()
+        if self.validate(text, 0)[0] == QValidator.State.Acceptable:
+            return False
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        show_refusal(self, f"“{shown}” refused: type a finite number (|x| ≤ {FLOAT_MAX:.4g}); "
+                           f"the value stays {self.textFromValue(self.value())}. Escape puts it back.")
+        return True
+
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.key() == Qt.Key.Key_Escape:
             # Escape abandons what was typed: show the current value again and let go.
+            clear_refusal(self)
             self.setValue(self.value())
             self.lineEdit().setText(self.textFromValue(self.value()))
             self.clearFocus()
             return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._refuse_typed_text():
+            # Qt would put the last value back without a word: keep the text, say why.
+            return
+        if event.text():
+            clear_refusal(self)  # typing again: the old reason no longer applies
         super().keyPressEvent(event)
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        # Leaving with text that is no number: Qt puts the last value back, so say so.
+        self._refuse_typed_text()
+        super().focusOutEvent(event)
 
 
 class ValueEditor(QWidget):
@@ -168,6 +197,8 @@ class ValueEditor(QWidget):
         """Show the engine's value; widgets the user is working with are left alone unless
         ``force`` (a different parameter was selected)."""
         self._value = float(value)
+        if force:
+            clear_refusal(self.spin)  # another parameter: the refused text was for the last one
         if not force and self._dragging:
             return  # the spin box shows the dragged value; the slider is in the user's hand
         if force or not _is_typing(self.spin):
@@ -185,16 +216,22 @@ class ValueEditor(QWidget):
     # ----------------------------------------------------------------------- slider
 
     def _recentre(self, value: float) -> None:
-        self._centre = value
-        self._half = max(1.0, 2.0 * abs(value)) if math.isfinite(value) else 1.0
+        self._centre = value if math.isfinite(value) else 0.0
+        # 2|w| overflows to inf for |w| > 9e307: the half-width stops at the largest double.
+        self._half = min(max(1.0, 2.0 * abs(self._centre)), FLOAT_MAX)
         with QSignalBlocker(self.slider):
             self.slider.setValue(SLIDER_MID)
-        self.low_label.setText(format_number(self._centre - self._half, 6, signed=True))
-        self.high_label.setText(format_number(self._centre + self._half, 6, signed=True))
+        self.low_label.setText(format_number(self.slider_value(0), 6, signed=True))
+        self.high_label.setText(format_number(self.slider_value(SLIDER_STEPS), 6, signed=True))
 
     def slider_value(self, position: int) -> float:
-        """The parameter value at slider position ``position``."""
-        return self._centre + (position - SLIDER_MID) / SLIDER_MID * self._half
+        """The parameter value at slider position ``position``: always a finite double.
+
+        ``centre ± half`` passes the largest double when |centre| > 6e307; the slider's end
+        then saturates at ±the largest double instead of asking the engine for inf.
+        """
+        value = self._centre + (position - SLIDER_MID) / SLIDER_MID * self._half
+        return min(max(value, -FLOAT_MAX), FLOAT_MAX)
 
     def _on_slider_value_changed(self, position: int) -> None:
         value = self.slider_value(position)
@@ -236,6 +273,7 @@ class ValueEditor(QWidget):
 
     def _commit_spin(self) -> bool:
         value = self.spin.value()
+        clear_refusal(self.spin)
         if value == self._shown:
             return False
         self._shown = value
