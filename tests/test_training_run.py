@@ -248,6 +248,16 @@ def test_unchanged_hyperparameters_add_no_marker_and_bad_ones_raise():
     assert run.hyper.learning_rate == 0.1
 
 
+def test_an_unknown_setting_is_refused_like_a_bad_value():
+    # The worker reports ValueError as "Could not change the setting"; anything else would be
+    # reported as a crash of the app.
+    run = make_run(learning_rate=0.1)
+    before = run.capture()
+    with pytest.raises(ValueError, match="'learning_rat'"):
+        run.set_hyperparameters(learning_rat=0.5)
+    assert run.capture() == before and run.history.markers == []
+
+
 # -------------------------------------------------------------------------- reset and seeds
 
 

@@ -14,7 +14,7 @@ are marked read-only when they are made, so :meth:`TrainingRun.capture` shares t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -410,6 +410,11 @@ class TrainingRun(RunStateIO):
         """
         if not changes:
             return None
+        # dataclasses.replace raises TypeError for a name it does not know: a bad request from
+        # the caller, reported like every other refused setting (ValueError), not as a crash.
+        unknown = sorted(set(changes) - {f.name for f in fields(self.hyper)})
+        if unknown:
+            raise ValueError(f"there is no training setting called {', '.join(map(repr, unknown))}")
         new = replace(self.hyper, **changes)  # validates
         event = HyperparametersChanged(self.step_count, self.hyper, new)
         if not event.changed:
