@@ -109,3 +109,22 @@ def test_class_labels_sit_right_of_the_outputs():
     assert all(r[0] > lay.col_x[-1] + lay.node for r, _, _ in right)
     left = [l for l in lay.labels if l[2] == "right"]
     assert [t for _, t, _ in left] == ["x1", "x2"]
+
+
+@pytest.mark.parametrize("sizes", [(2, 64, 64, 64, 1), (7, *(16,) * 7, 1), (2, 64, 64, 64, 64, 64, 47, 1)])
+def test_dense_networks_stay_within_the_segment_budget(sizes):
+    # The canvas strokes every segment on every frame while training: the budget is what keeps
+    # the GUI thread's frame short (MAX_SEGMENTS' docstring has the measurements).
+    from sandbox._qt.canvas.layout import MAX_SEGMENTS
+
+    lay = make_layout(sizes, width=1400.0, height=900.0)
+    n_connections = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    assert len(lay.conn_x) == n_connections
+    assert lay.samples >= 3  # still a bend: the curves leave and reach the nodes level
+    assert n_connections * (lay.samples - 1) <= max(MAX_SEGMENTS, 2 * n_connections)
+
+
+def test_small_networks_keep_smooth_curves():
+    from sandbox._qt.canvas.layout import MIN_SAMPLES
+
+    assert make_layout((2, 8, 8, 1), width=1400.0, height=900.0).samples >= MIN_SAMPLES

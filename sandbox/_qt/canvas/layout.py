@@ -25,6 +25,12 @@ Rect = tuple[float, float, float, float]
 MIN_NODE = 22  # px: below this a heatmap stops being readable, so we scroll instead
 MAX_NODE = 88  # px: beyond this nodes only eat room the connections need
 MIN_SAMPLES, MAX_SAMPLES = 7, 20  # points per connection polyline, more for longer curves
+#: Line segments for all connections together.  Qt strokes about one antialiased segment per
+#: microsecond (measured: 67,000 segments in ~57 ms), and the canvas repaints with every snapshot
+#: while training, so a 2-64-64-64-1 network (8,384 connections × 19 segments = 160,000) held the
+#: GUI thread for ~80 ms a frame.  Dense networks get fewer points per curve, down to 3 (two
+#: segments; at 64 lines per node a bundle shows no curve shape anyway).
+MAX_SEGMENTS = 24_000
 MAX_WIDTH = 6.0  # px: the widest connection
 MARGIN = 10
 
@@ -183,6 +189,8 @@ def compute_layout(sizes: Sequence[int], headers: Sequence[tuple[str, str]], fea
         conn_offsets.append(conn_offsets[-1] + n_in * n_out)
     # Qt's cost grows with the segment count: as few points as keep the curves smooth.
     samples = int(np.clip(pitch / 16, MIN_SAMPLES, MAX_SAMPLES))
+    n_connections = conn_offsets[-1]
+    samples = max(3, min(samples, MAX_SEGMENTS // max(n_connections, 1) + 1))
     conn_x, conn_y = s_curve_samples(np.concatenate(xs0), np.concatenate(ys0),
                                      np.concatenate(xs1), np.concatenate(ys1), samples)
     segments = line_segments(conn_x, conn_y)
