@@ -49,7 +49,7 @@ from .json_readers import (
 )
 from .json_text import dumps, loads
 from .run import TrainingRun
-from .state import Divergence, RunState, ShuffleRngState, readonly
+from .state import QUANTITIES, Divergence, RunState, ShuffleRngState, readonly
 
 FORMAT = "backprop-sandbox-session"
 FORMAT_VERSION = 1
@@ -153,6 +153,14 @@ def _layers(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]) -> dict
     return {"weights": [_floats(W) for W in weights], "biases": [_floats(b) for b in biases]}
 
 
+def _divergence(div: Divergence) -> dict[str, Any]:
+    out = {"step": div.step, "quantity": div.quantity, "layer": div.layer,
+           "learning_rate": float(div.learning_rate)}
+    if div.buffer is not None:  # only then: files without it stay as they were
+        out["buffer"] = div.buffer
+    return out
+
+
 def to_document(run: TrainingRun) -> dict[str, Any]:
     """The JSON document (plain dicts and lists) for ``run``.
 
@@ -214,12 +222,7 @@ def to_document(run: TrainingRun) -> dict[str, Any]:
                 },
             },
             "last_update": None if state.last_update is None else _layers(*layout.unpack(state.last_update)),
-            "divergence": None if state.divergence is None else {
-                "step": state.divergence.step,
-                "quantity": state.divergence.quantity,
-                "layer": state.divergence.layer,
-                "learning_rate": float(state.divergence.learning_rate),
-            },
+            "divergence": None if state.divergence is None else _divergence(state.divergence),
         },
         "history": {
             "steps": {
@@ -472,13 +475,19 @@ def _read_state(run: TrainingRun, state: Any) -> RunState:
         last_update = run.layout.pack(*_layer_arrays(s["last_update"], "state.last_update", sizes))
     divergence = None
     if s.get("divergence") is not None:
-        dv = _dict(s["divergence"], "state.divergence", ("step", "quantity", "layer", "learning_rate"))
+        dv = _dict(s["divergence"], "state.divergence", ("step", "quantity", "layer", "learning_rate"),
+                   optional=("buffer",))
         layer = dv["layer"]
+        quantity = _str(dv["quantity"], "state.divergence.quantity", QUANTITIES)
+        buffer = None
+        if quantity == "optimizer_state" or "buffer" in dv:
+            buffer = _str(dv.get("buffer"), "state.divergence.buffer", expected_buffers)
         divergence = Divergence(
             step=_int(dv["step"], "state.divergence.step", 0, 2**62),
-            quantity=_str(dv["quantity"], "state.divergence.quantity", ("loss", "gradient", "weights")),
+            quantity=quantity,
             layer=None if layer is None else _int(layer, "state.divergence.layer", 0, len(sizes) - 2),
             learning_rate=_num(dv["learning_rate"], "state.divergence.learning_rate", 0.0),
+            buffer=buffer,
         )
     return RunState(
         seed=run.seed,
