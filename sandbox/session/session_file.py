@@ -19,6 +19,7 @@ Writing is atomic: a temporary file in the same folder is written, flushed and f
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import tempfile
@@ -47,8 +48,10 @@ from .json_readers import (
     _layer_arrays,
     _series,
 )
-from .json_text import dumps, loads
+from .json_text import dumps, first_unwritable, loads
+from .regular_file import read_regular
 from .run import TrainingRun
+from .save_checks import measure
 from .state import QUANTITIES, Divergence, RunState, ShuffleRngState, readonly
 
 FORMAT = "backprop-sandbox-session"
@@ -70,15 +73,24 @@ def save(run: TrainingRun, path: str | os.PathLike[str]) -> None:
     Raises
     ------
     SessionFileError
-        If the file cannot be written (no permission, disk full …); the old file is untouched.
+        For every failure, and nothing else (a value no file holds, over 64 MB, no permission,
+        disk full, a bad name …); the old file is untouched.
     """
-    text = dumps(to_document(run)).encode("utf-8")
+    doc = None
+    try:
+        text = dumps(doc := to_document(run)).encode("utf-8")
+    except (ValueError, OverflowError, TypeError) as exc:
+        found = None if doc is None else first_unwritable(doc)
+        raise SessionFileError(f"{path}: could not save ({' '.join(found) if found else exc})") from None
     if len(text) > MAX_FILE_BYTES:
-        raise SessionFileError(
-            f"{path}: the session would be {len(text) / 2**20:.0f} MB; the limit is 64 MB "
-            "(use fewer data points)"
-        )
-    atomic_write(path, text)
+        raise SessionFileError(measure(doc).problem(path, MAX_FILE_BYTES))
+    try:
+        atomic_write(path, text)
+    except SessionFileError:
+        raise
+    except (OSError, ValueError, OverflowError, TypeError) as exc:  # e.g. a NUL byte in the name
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise SessionFileError(f"{path}: could not save ({why})") from None
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
@@ -153,14 +165,6 @@ def _layers(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]) -> dict
     return {"weights": [_floats(W) for W in weights], "biases": [_floats(b) for b in biases]}
 
 
-def _divergence(div: Divergence) -> dict[str, Any]:
-    out = {"step": div.step, "quantity": div.quantity, "layer": div.layer,
-           "learning_rate": float(div.learning_rate)}
-    if div.buffer is not None:  # only then: files without it stay as they were
-        out["buffer"] = div.buffer
-    return out
-
-
 def to_document(run: TrainingRun) -> dict[str, Any]:
     """The JSON document (plain dicts and lists) for ``run``.
 
@@ -222,7 +226,10 @@ def to_document(run: TrainingRun) -> dict[str, Any]:
                 },
             },
             "last_update": None if state.last_update is None else _layers(*layout.unpack(state.last_update)),
-            "divergence": None if state.divergence is None else _divergence(state.divergence),
+            # "buffer" only for an optimizer-state stop: files without one stay as they were.
+            "divergence": None if state.divergence is None else {
+                k: float(v) if k == "learning_rate" else v
+                for k, v in dataclasses.asdict(state.divergence).items() if k != "buffer" or v is not None},
         },
         "history": {
             "steps": {
@@ -272,8 +279,7 @@ def load(path: str | os.PathLike[str]) -> TrainingRun:
             raise SessionFileError(
                 f"{shown}: the file is {size / 2**20:.0f} MB; session files are at most 64 MB"
             )
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+        raw = read_regular(path, MAX_FILE_BYTES)  # a pipe or device is refused, never read
     except OSError as exc:
         raise SessionFileError(f"{shown}: cannot read the file ({exc.strerror or exc})") from None
     if len(raw) > MAX_FILE_BYTES:
