@@ -79,7 +79,7 @@ def save(run: TrainingRun, path: str | os.PathLike[str]) -> None:
     doc = None
     try:
         text = dumps(doc := to_document(run)).encode("utf-8")
-    except (ValueError, OverflowError, TypeError) as exc:
+    except (ValueError, OverflowError, TypeError, OSError) as exc:
         found = None if doc is None else first_unwritable(doc)
         raise SessionFileError(f"{path}: could not save ({' '.join(found) if found else exc})") from None
     if len(text) > MAX_FILE_BYTES:
