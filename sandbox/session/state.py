@@ -81,7 +81,7 @@ class Divergence:
                 f"Training stopped at step {self.step}: the optimizer's "
                 f"{STATE_BUFFER_MEANINGS[self.buffer]} overflowed{where}{why}{rate}. The last finite "
                 "weights and optimizer state were kept; gradients this large usually come from "
-                "inputs on a huge scale, so rescale the inputs, or try a smaller learning rate."
+                "inputs on a huge scale: rescale the inputs, or try a smaller learning rate."
             )
         what = {
             "loss": "the loss became non-finite",
