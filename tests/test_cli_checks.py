@@ -266,7 +266,7 @@ def test_train_refuses_to_save_over_its_csv_input(tmp_path, monkeypatch, no_trai
 def wide_session(optimizer: str = "adam"):
     from sandbox.session import DataSpec, Hyperparameters, NetworkSpec, TrainingRun
 
-    return TrainingRun.create(DataSpec("circle", n_points=60), network=NetworkSpec((90, 90), ("tanh", "tanh")),
+    return TrainingRun.create(DataSpec("circle", n_points=60), network=NetworkSpec((64, 64), ("tanh", "tanh")),
                               hyper=Hyperparameters(optimizer=optimizer, batch_size=10))
 
 

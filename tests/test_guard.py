@@ -33,15 +33,16 @@ def state_bytes(run: TrainingRun) -> tuple:
     )
 
 
-def huge_input_run(optimizer: str, scale: float = 1e80, seed: int = 0) -> TrainingRun:
-    """Regression on an input column around ``scale`` with relu units: at 1e80 the gradients of
-    the first layer are ~1e158, finite, but their squares are not."""
+def huge_input_run(optimizer: str, scale: float = 1e45, seed: int = 0) -> TrainingRun:
+    """Regression on an input column around ``scale`` and its square, with relu units: at 1e45
+    (within what a CSV may hold) the square is 1e90 and the gradients ~1e180, finite, but their
+    squares are not."""
     rng = np.random.default_rng(seed)
     n = 40
     inputs = np.column_stack([rng.uniform(-1, 1, n) * scale, rng.uniform(-1, 1, n)])
     dataset = Dataset(name="huge", task=REGRESSION, inputs=inputs, targets=rng.uniform(-1, 1, n),
-                      is_train=np.ones(n, dtype=bool), input_names=("a", "b"))
-    return TrainingRun.create(dataset, network=NetworkSpec((4,), ("relu",)),
+                      is_train=np.ones(n, dtype=bool), input_names=("x1", "x2"))
+    return TrainingRun.create(dataset, features=("x1", "x2", "x1_sq"), network=NetworkSpec((4,), ("relu",)),
                               hyper=Hyperparameters(optimizer=optimizer, learning_rate=0.01, batch_size=10))
 
 

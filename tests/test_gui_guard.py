@@ -8,7 +8,6 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from qt_helpers import wait_for_snapshot, worker_barrier
@@ -48,19 +47,6 @@ def test_opening_what_is_not_a_regular_file_is_refused_at_once(window, qtbot, no
     wait_for_snapshot(qtbot, c, lambda s: s.step == step + 1)
 
 
-def huge_input_run():
-    from sandbox.session import Hyperparameters, NetworkSpec, TrainingRun
-    from sandbox.session.datasets import REGRESSION, Dataset
-
-    rng = np.random.default_rng(0)
-    n = 40
-    inputs = np.column_stack([rng.uniform(-1, 1, n) * 1e80, rng.uniform(-1, 1, n)])
-    dataset = Dataset(name="huge", task=REGRESSION, inputs=inputs, targets=rng.uniform(-1, 1, n),
-                      is_train=np.ones(n, dtype=bool), input_names=("a", "b"))
-    return TrainingRun.create(dataset, network=NetworkSpec((4,), ("relu",)),
-                              hyper=Hyperparameters(optimizer="adam", learning_rate=0.01, batch_size=10))
-
-
 def test_the_banner_explains_an_optimizer_state_stop(qtbot, tmp_path):
     from sandbox._qt.app import make_application
     from sandbox._qt.main_window import MainWindow
@@ -68,7 +54,9 @@ def test_the_banner_explains_an_optimizer_state_stop(qtbot, tmp_path):
     from sandbox.session.session_file import load
 
     app = make_application()
-    win = MainWindow(huge_input_run(), None, ThemeManager(app, "light"), persist_settings=False)
+    from test_guard import huge_input_run
+
+    win = MainWindow(huge_input_run("adam"), None, ThemeManager(app, "light"), persist_settings=False)
     qtbot.addWidget(win, before_close_func=lambda w: setattr(w, "skip_unsaved_prompt", True))
     win.resize(1280, 800)
     win.show()
@@ -90,7 +78,7 @@ def test_the_banner_explains_an_optimizer_state_stop(qtbot, tmp_path):
     worker_barrier(qtbot, c)
     with qtbot.waitSignal(c.saveFinished, timeout=10_000) as saved:
         c.save(str(path))
-    assert saved.args[1] is True, saved.args
+    assert saved.args[-2] is True, saved.args  # (…, path, ok, message)
     assert load(path).divergence == snap.divergence
     win.skip_unsaved_prompt = True
     win.close()
