@@ -165,63 +165,112 @@ def _load(path: str | None):
 def cmd_train(args: argparse.Namespace) -> int:
     from .resources import is_builtin
     from .session.loading import is_csv
+    from .session.save_checks import unwritable
 
     if args.steps < 0:
         raise UserError("--steps must be 0 or more")
-    if args.file and is_csv(args.file) and not args.out:
+    data_input = bool(args.file) and is_csv(args.file)
+    if data_input and not args.out:
         raise UserError(f"give --out FILE: {args.file} is data, and the session is saved as JSON")
     out = args.out or args.file
     if out is None:
         raise UserError("give --out FILE: the built-in default session is never overwritten")
     if is_builtin(out):
         raise UserError(f"{out} is a built-in session and is never overwritten; give --out FILE")
-    out_dir = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(out_dir):
-        raise UserError(f"{out}: the folder {out_dir} does not exist")
+    if data_input and _same_file(args.file, out):
+        raise UserError(f"{out} is the input data file; saving the session there would overwrite the "
+                        "CSV with JSON: give another --out")
+    # Everything that would make the save fail is checked before training, not after it.
+    problem = unwritable(out)
+    if problem is not None:
+        raise UserError(problem)
 
     import numpy as np
 
-    from .session.session_file import SessionFileError, save
+    from .session.save_checks import bound_after_training
+    from .session.session_file import MAX_FILE_BYTES, SessionFileError, save, to_document
 
     run = _load(args.file)
+    problem = bound_after_training(to_document(run), args.steps, run.steps_per_epoch).problem(out, MAX_FILE_BYTES)
+    if problem is not None:
+        raise UserError(problem)
     progress = _Progress(args.steps) if sys.stderr.isatty() else None
     start = time.perf_counter()
     done = 0
-    interrupted = False
-    with np.errstate(all="ignore"):
-        try:
-            while done < args.steps:
-                chunk = min(args.steps - done, 200)
-                applied = run.train(chunk)
-                done += applied
-                if progress:
-                    progress.show(done, run)
-                if applied < chunk:
-                    break
-        except KeyboardInterrupt:
-            interrupted = True
+    diverged = False
+    # Ctrl+C asks training to stop between two steps (a KeyboardInterrupt could land inside
+    # one, between its counters, cursor and history); the session is then saved as it is.
+    with _StopOnInterrupt() as stop, np.errstate(all="ignore"):
+        while done < args.steps and not stop.requested:
+            if not run.step():
+                diverged = True
+                break
+            done += 1
+            if progress and done % 64 == 0:
+                progress.show(done, run)
+        if progress:
+            progress.show(done, run)
         # The epoch that ended on this step may have recorded it already: one row per step.
         last = run.history.evaluations.last()
         evaluation = run.evaluate(record=last is None or float(last[0]) != run.step_count)
-    elapsed = time.perf_counter() - start
-    if progress:
-        progress.finish()
-    try:
-        save(run, out)
-    except SessionFileError as exc:
-        raise UserError(str(exc)) from None
+        elapsed = time.perf_counter() - start
+        if progress:
+            progress.finish()
+        try:
+            save(run, out)
+        except SessionFileError as exc:
+            raise UserError(str(exc)) from None
     rate = done / elapsed if elapsed > 0 else float("inf")
     print(f"trained {done} steps in {elapsed:.2f} s ({_rate(rate)} steps/s); "
           f"now at step {run.step_count}, epoch {run.epoch}")
     print(_evaluation_line(evaluation))
     print(f"saved {out}")
-    if interrupted:
+    if stop.requested:
         print(f"{PROG}: interrupted after {done} steps; progress saved", file=sys.stderr)
         return 130
-    if run.divergence is not None:
+    if diverged:  # only a stop in this run: a stop stored in the file was lifted by any step since
         print(f"{PROG}: {run.divergence.message}", file=sys.stderr)
         return EXIT_DIVERGED
     return 0
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+class _StopOnInterrupt:
+    """While active, Ctrl+C (SIGINT) sets :attr:`requested` instead of raising; a second one
+    raises KeyboardInterrupt as usual.  Only the main thread can handle signals: elsewhere
+    this does nothing."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._installed = False
+        self._previous: object = None
+
+    def __enter__(self) -> "_StopOnInterrupt":
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._on_interrupt)
+            self._installed = True
+        return self
+
+    def _on_interrupt(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            import signal
+
+            # None: a handler not set from Python; the default is the nearest there is.
+            signal.signal(signal.SIGINT, self._previous if self._previous is not None else signal.default_int_handler)
 
 
 def _rate(steps_per_second: float) -> str:
@@ -309,9 +358,12 @@ def cmd_info(args: argparse.Namespace) -> int:
 
     from .resources import default_session_path
 
-    run = _load(args.file)
+    # Huge weights overflow in the passes the summary runs: the figures say so (∞, nan), so
+    # numpy's RuntimeWarnings would only add noise.
     with np.errstate(all="ignore"):
+        run = _load(args.file)
         summary = session_summary(run)
+        now = _evaluation_line(run.evaluate())
     if args.json:
         clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in summary.items()}
         clean["grad_norms"] = [None if not math.isfinite(g) else g for g in summary["grad_norms"]]
@@ -327,7 +379,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"  training   {s['optimizer']}, learning rate {format_number(s['learning_rate'])}, "
           f"batch {s['batch_size']}, L1 {format_number(s['l1'])}, L2 {format_number(s['l2'])}, seed {s['seed']}")
     print(f"  progress   step {s['step']}, epoch {s['epoch']}")
-    print(f"  now        {_evaluation_line(run.evaluate())}")
+    print(f"  now        {now}")
     print("  ‖∂J/∂W‖    " + ", ".join(f"layer {i + 1}: {format_number(g, 3)}"
                                        for i, g in enumerate(s["grad_norms"])))
     if s["diverged"]:

@@ -44,6 +44,18 @@ STATE_BUFFERS: dict[str, tuple[str, ...]] = {
     "adam": ("m", "v"),
 }
 
+#: What each state buffer holds, in words (messages name a buffer by it).
+STATE_BUFFER_MEANINGS: dict[str, str] = {
+    "velocity": "velocity (the running sum of gradients)",
+    "mean_square": "squared-gradient average",
+    "m": "gradient average",
+    "v": "squared-gradient average",
+}
+
+#: Buffers that hold squared gradients: they overflow once gradients pass ~1e154, while the
+#: update (m / √v) and so the weights stay finite.
+SQUARED_BUFFERS = frozenset({"mean_square", "v"})
+
 OPTIMIZERS: tuple[str, ...] = tuple(OPTIMIZER_DEFAULTS)
 
 

@@ -40,6 +40,7 @@ import numpy as np
 
 from ..formatting import format_number
 from .datasets import CLASSIFICATION, MAX_POINTS, REGRESSION, Dataset, split_mask
+from .regular_file import read_regular
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_CLASSES = 20
@@ -131,9 +132,11 @@ def load_csv(
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:
             raise _fail(shown, None, f"the file is {size / 2**20:.0f} MB; the limit is 64 MB")
-        raw = Path(path).read_bytes()
+        raw = read_regular(path, MAX_FILE_BYTES)  # a pipe or device is refused, never read
     except OSError as exc:
         raise _fail(shown, None, f"cannot read the file ({exc.strerror or exc})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise _fail(shown, None, "the file is larger than 64 MB; the limit is 64 MB")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -104,3 +104,31 @@ def loads(text: str) -> Any:
         raise ValueError("the JSON is nested too deeply") from None
     except ValueError as exc:  # e.g. an integer with too many digits
         raise ValueError(f"not usable JSON ({exc})") from None
+
+
+def first_unwritable(obj: Any, path: str = "") -> tuple[str, str] | None:
+    """Where :func:`dumps` fails on ``obj`` and why, as (dotted path, problem), or None.
+
+    Only called once writing has failed, to say which field of a session is at fault.
+    """
+    if isinstance(obj, dict):
+        items = ((f"{path}.{key}" if path else str(key), value) for key, value in obj.items())
+    elif isinstance(obj, (list, tuple)):
+        items = ((f"{path}[{k}]", value) for k, value in enumerate(obj))
+    elif isinstance(obj, float) and not math.isfinite(obj):
+        return path, f"holds {obj!r}, and session files hold finite numbers only"
+    elif isinstance(obj, str):
+        try:
+            obj.encode("utf-8")
+        except UnicodeEncodeError:
+            return path, "holds text that cannot be written as UTF-8"
+        return None
+    elif not isinstance(obj, _SCALARS):
+        return path, f"holds a {type(obj).__name__}, which a session file cannot store"
+    else:
+        return None
+    for where, value in items:
+        found = first_unwritable(value, where)
+        if found is not None:
+            return found
+    return None

@@ -34,7 +34,8 @@ from .grid import data_extent, grid_inputs
 from .commands import HyperparametersChanged, ParameterEdited
 from .history import History
 from .naming import BiasRef, WeightRef
-from .scoring import Evaluation, accuracy, encode_targets, finite_norm, first_nonfinite_layer, recordable
+from .guard import finite_buffers, first_nonfinite
+from .scoring import Evaluation, accuracy, encode_targets, finite_norm, recordable
 from .run_state_io import RunStateIO, readonly_state
 from .state import PHASES, Divergence, RunState, readonly
 
@@ -318,21 +319,20 @@ class TrainingRun(RunStateIO):
             hyper.optimizer, hyper.optimizer_hyper(), hyper.learning_rate, [grad], self.opt_state
         )
         new_flat = self.flat + delta
-        # A NaN or inf gradient always makes the update non-finite too, so one vdot over the new
-        # parameters guards everything; which quantity and layer failed is searched only then.
-        if not math.isfinite(np.vdot(new_flat, new_flat)):
-            bad = first_nonfinite_layer(back.grad_weights, back.grad_biases, reverse=True)
-            quantity = "gradient"
-            if bad is None:
-                bad, quantity = first_nonfinite_layer(*self.layout.unpack(new_flat)), "weights"
-            if bad is not None:
-                return self._diverged(Divergence(step_number, quantity, bad, hyper.learning_rate))
+        # Everything committed must be finite: one vdot covers the parameters (and a NaN or inf
+        # gradient, which makes them non-finite too), but a squared-gradient buffer overflows on
+        # its own past ~1e154 while m/√v keeps the weights finite (see guard.py).
+        if not (math.isfinite(np.vdot(new_flat, new_flat)) and finite_buffers(new_state)):
+            divergence = first_nonfinite(step_number, hyper, self.layout, back, new_state, new_flat)
+            if divergence is not None:
+                return self._diverged(divergence)
         # Commit.
         weights_used = self.weights
         self._set_flat(new_flat)
         self.opt_state = readonly_state(new_state)
         self.last_update = readonly(delta)
         self.step_count = step_number
+        self.divergence = None  # this step was not refused: an older stop no longer holds
         self.history.steps.append(step_number, back.data_loss, *grad_norms)
         self.cursor += len(self._pending_batch)  # type: ignore[arg-type]
         if fwd is None:
@@ -503,3 +503,4 @@ class TrainingRun(RunStateIO):
     def gradient_norms(self) -> list[float]:
         """‖∂J/∂W_l‖ over the full training set, per layer."""
         return [float(np.linalg.norm(g)) for g in self.inspect().backward.grad_weights]
+

@@ -27,6 +27,7 @@ temporary files of killed saves are removed by the next save into that folder.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from typing import Any, Sequence
@@ -55,9 +56,11 @@ from .json_readers import (
     _layer_arrays,
     _read_history,
 )
-from .json_text import dumps, loads
+from .json_text import dumps, first_unwritable, loads
+from .regular_file import read_regular
 from .run import TrainingRun
-from .state import Divergence, RunState, ShuffleRngState, readonly
+from .save_checks import measure
+from .state import QUANTITIES, Divergence, RunState, ShuffleRngState, readonly
 
 FORMAT = "backprop-sandbox-session"
 FORMAT_VERSION = 2
@@ -78,15 +81,24 @@ def save(run: TrainingRun, path: str | os.PathLike[str]) -> None:
     Raises
     ------
     SessionFileError
-        If the file cannot be written (no permission, disk full …); the old file is untouched.
+        For every failure, and nothing else (a value no file holds, over 64 MB, no permission,
+        disk full, a bad name …); the old file is untouched.
     """
-    text = dumps(to_document(run)).encode("utf-8")
+    doc = None
+    try:
+        text = dumps(doc := to_document(run)).encode("utf-8")
+    except (ValueError, OverflowError, TypeError, OSError) as exc:
+        found = None if doc is None else first_unwritable(doc)
+        raise SessionFileError(f"{path}: could not save ({' '.join(found) if found else exc})") from None
     if len(text) > MAX_FILE_BYTES:
-        raise SessionFileError(
-            f"{path}: the session would be {len(text) / 2**20:.0f} MB; the limit is 64 MB "
-            "(use fewer data points)"
-        )
-    atomic_write(path, text)
+        raise SessionFileError(measure(doc).problem(path, MAX_FILE_BYTES))
+    try:
+        atomic_write(path, text)
+    except SessionFileError:
+        raise
+    except (OSError, ValueError, OverflowError, TypeError) as exc:  # e.g. a NUL byte in the name
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise SessionFileError(f"{path}: could not save ({why})") from None
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
@@ -177,12 +189,10 @@ def to_document(run: TrainingRun) -> dict[str, Any]:
                 },
             },
             "last_update": None if state.last_update is None else _layers(*layout.unpack(state.last_update)),
+            # "buffer" only for an optimizer-state stop: files without one stay as they were.
             "divergence": None if state.divergence is None else {
-                "step": state.divergence.step,
-                "quantity": state.divergence.quantity,
-                "layer": state.divergence.layer,
-                "learning_rate": float(state.divergence.learning_rate),
-            },
+                k: float(v) if k == "learning_rate" else v
+                for k, v in dataclasses.asdict(state.divergence).items() if k != "buffer" or v is not None},
         },
         "history": {
             "steps": {
@@ -234,8 +244,7 @@ def load(path: str | os.PathLike[str]) -> TrainingRun:
             raise SessionFileError(
                 f"{shown}: the file is {size / 2**20:.0f} MB; session files are at most 64 MB"
             )
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+        raw = read_regular(path, MAX_FILE_BYTES)  # a pipe or device is refused, never read
     except OSError as exc:
         raise SessionFileError(f"{shown}: cannot read the file ({exc.strerror or exc})") from None
     if len(raw) > MAX_FILE_BYTES:
@@ -448,13 +457,19 @@ def _read_state(run: TrainingRun, state: Any) -> RunState:
         last_update = run.layout.pack(*_layer_arrays(s["last_update"], "state.last_update", sizes))
     divergence = None
     if s.get("divergence") is not None:
-        dv = _dict(s["divergence"], "state.divergence", ("step", "quantity", "layer", "learning_rate"))
+        dv = _dict(s["divergence"], "state.divergence", ("step", "quantity", "layer", "learning_rate"),
+                   optional=("buffer",))
         layer = dv["layer"]
+        quantity = _str(dv["quantity"], "state.divergence.quantity", QUANTITIES)
+        buffer = None
+        if quantity == "optimizer_state" or "buffer" in dv:
+            buffer = _str(dv.get("buffer"), "state.divergence.buffer", expected_buffers)
         divergence = Divergence(
             step=_int(dv["step"], "state.divergence.step", 0, 2**62),
-            quantity=_str(dv["quantity"], "state.divergence.quantity", ("loss", "gradient", "weights")),
+            quantity=quantity,
             layer=None if layer is None else _int(layer, "state.divergence.layer", 0, len(sizes) - 2),
             learning_rate=_num(dv["learning_rate"], "state.divergence.learning_rate", 0.0),
+            buffer=buffer,
         )
     return RunState(
         seed=run.seed,

@@ -16,13 +16,20 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ..engine import OptimizerState
-from ..engine.optimizers import STATE_BUFFERS
+from ..engine.optimizers import SQUARED_BUFFERS, STATE_BUFFER_MEANINGS, STATE_BUFFERS
+from ..formatting import format_number
 from .config import Hyperparameters
 
 Array = np.ndarray
 
 #: The three phases of a step, in order.  ``"idle"`` means no phase of the next step has run.
 PHASES = ("idle", "forward", "backward")
+
+#: What a divergence can name, in the order the guard looks (the first is the cause).
+QUANTITIES = ("loss", "gradient", "optimizer_state", "weights")
+
+#: Gradients above about √(largest double) overflow when squared.
+SQUARE_OVERFLOW = 1e154
 
 _SEED_LIMIT = 2**63
 _COUNT_LIMIT = 2**62
@@ -37,29 +44,53 @@ class Divergence:
     step
         The number the refused step would have had.
     quantity
-        ``"loss"``, ``"gradient"`` or ``"weights"``.
+        ``"loss"``, ``"gradient"``, ``"optimizer_state"`` or ``"weights"`` (the first of these,
+        in this order, that went non-finite: the one the others follow from).
     layer
         Index of the layer whose values went non-finite (None for the loss).
     learning_rate
         The learning rate in force.
+    buffer
+        For ``"optimizer_state"``: the name of the optimizer's buffer that went non-finite
+        (one of ``STATE_BUFFERS[optimizer]``); None otherwise.
     """
 
     step: int
     quantity: str
     layer: int | None
     learning_rate: float
+    buffer: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.quantity not in QUANTITIES:
+            raise ValueError(f"divergence quantity must be one of {', '.join(QUANTITIES)}, got {self.quantity!r}")
+        if (self.quantity == "optimizer_state") != (self.buffer is not None):
+            raise ValueError("a divergence names an optimizer buffer exactly when the optimizer state went non-finite")
+        if self.buffer is not None and self.buffer not in STATE_BUFFER_MEANINGS:
+            raise ValueError(f"unknown optimizer buffer {self.buffer!r}")
 
     @property
     def message(self) -> str:
         where = "" if self.layer is None else f" in layer {self.layer + 1}"
+        rate = f" with learning rate {self.learning_rate:g}"
+        if self.quantity == "optimizer_state":
+            assert self.buffer is not None
+            why = (f" (gradients above about {format_number(SQUARE_OVERFLOW)} square to infinity)"
+                   if self.buffer in SQUARED_BUFFERS else "")
+            return (
+                f"Training stopped at step {self.step}: the optimizer's "
+                f"{STATE_BUFFER_MEANINGS[self.buffer]} overflowed{where}{why}{rate}. The last finite "
+                "weights and optimizer state were kept; gradients this large usually come from "
+                "inputs on a huge scale: rescale the inputs, or try a smaller learning rate."
+            )
         what = {
             "loss": "the loss became non-finite",
             "gradient": f"the gradient became non-finite{where}",
             "weights": f"the update made the parameters non-finite{where}",
         }[self.quantity]
         return (
-            f"Training stopped at step {self.step}: {what} with learning rate "
-            f"{self.learning_rate:g}. The last finite weights were kept; try a smaller learning rate."
+            f"Training stopped at step {self.step}: {what}{rate}. "
+            "The last finite weights were kept; try a smaller learning rate."
         )
 
 
