@@ -123,12 +123,15 @@ def test_typing_again_clears_a_refusal(qtbot, panel):
 
 @pytest.mark.parametrize("text, value", [
     ("1e308", 1e308), ("-1e308", -1e308), ("1.7976931348623157e308", FLOAT_MAX), ("-2.5e300", -2.5e300),
+    # tiny values and digits past the 8th must not be rounded away (a silent change too)
+    ("1e-9", 1e-9), ("-3.25e-200", -3.25e-200), ("0.123456789012345", 0.123456789012345),
 ])
 def test_any_finite_double_typed_in_the_inspector_reaches_the_engine(qtbot, inspector, text, value):
     controller = inspector.test_controller
     _type(qtbot, inspector.value_spin, text)
     wait_for_snapshot(qtbot, controller, lambda s: s.weights[0][1, 2] == value)
     assert inspector.value_spin.value() == value
+    assert float(inspector.value_spin.text()) == pytest.approx(value, rel=1e-5)  # not shown as 0
     assert inspector.value_spin.refusal() == ""
     assert "inf" not in inspector.value_slider.parent().high_label.text()
 

@@ -41,8 +41,10 @@ class NumberSpinBox(QDoubleSpinBox):
     """A spin box for any real parameter.
 
     Up to 8 decimals for ordinary values, scientific notation beyond a million (a diverged
-    weight can be 1e133: it must show as that, not as a clamped limit), and typed input in
-    either form.  Every finite double is accepted; text that is not one (``1e309``, ``1e``)
+    weight can be 1e133: it must show as that, not as a clamped limit) and below 1e-4 (1e-9
+    must not show as 0), and typed input in either form.  The value itself is kept to every
+    digit a double has (Qt rounds a spin box's value to its ``decimals``; 323 is Qt's largest,
+    so a typed 1e-9 stays 1e-9 instead of silently becoming 0).  Every finite double is accepted; text that is not one (``1e309``, ``1e``)
     is refused visibly on Enter (see :mod:`..input_refusal`), never silently put back.
     """
 
@@ -55,7 +57,7 @@ class NumberSpinBox(QDoubleSpinBox):
         locale = QLocale.c()
         locale.setNumberOptions(QLocale.NumberOption.OmitGroupSeparator)
         self.setLocale(locale)
-        self.setDecimals(8)
+        self.setDecimals(323)  # Qt's largest: no rounding of what is typed (see the class)
         self.setRange(-self.LIMIT, self.LIMIT)
         self.setSingleStep(0.01)
         # Typing must not send every keystroke: the value commits on Enter or focus loss.
@@ -65,7 +67,7 @@ class NumberSpinBox(QDoubleSpinBox):
         self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt override)
-        if abs(value) >= 1e6:
+        if abs(value) >= 1e6 or 0 < abs(value) < 1e-4:
             return f"{value:.6g}"
         text = f"{value:.8f}".rstrip("0")
         return text + "0" if text.endswith(".") else text
