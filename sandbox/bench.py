@@ -19,6 +19,7 @@ All three use one thread: the CLI pins numpy's BLAS to one thread before importi
 from __future__ import annotations
 
 import json
+import math
 import platform
 import statistics
 import sys
@@ -317,7 +318,9 @@ def format_gui_table(gui: dict) -> str:
     names = list(gui)
     rows = [("metric", "target", *names)]
     for metric, (target, _ok) in GUI_TARGETS.items():
-        rows.append((metric, target, *(format_number(gui[n][metric], 3) for n in names)))
+        # "–": not measured for that session (start-up needs a session file to launch)
+        rows.append((metric, target, *(format_number(gui[n][metric], 3) if math.isfinite(gui[n][metric])
+                                       else "–" for n in names)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
