@@ -1,7 +1,9 @@
 """Shared test configuration.
 
 Qt tests run offscreen: the platform is set here, before anything imports Qt, so the suite
-needs no display.  (CI's separate smoke test launches the real app under Xvfb instead.)
+needs no display.  (CI's separate smoke test launches the real app under Xvfb instead.)  A
+QT_QPA_PLATFORM already in the environment wins: CI runs the layout sweep
+(test_layout_stability.py) again with ``QT_QPA_PLATFORM=xcb`` under xvfb-run.
 """
 
 from __future__ import annotations

@@ -6,10 +6,21 @@ import json
 import subprocess
 import sys
 
+import types
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sandbox._qt.canvas.layout import MIN_NODE, TextMetrics, compute_layout, header_texts, s_curve_samples
+from sandbox._qt.canvas.layout import (
+    MIN_NODE,
+    TextMetrics,
+    compute_layout,
+    header_texts,
+    layout_for_area,
+    s_curve_samples,
+)
 from sandbox.session.naming import NeuronRef, WeightRef
 
 METRICS = TextMetrics(line_height=16.0, width=lambda t: 7.0 * len(t), bold_width=lambda t: 8.0 * len(t),
@@ -128,3 +139,68 @@ def test_small_networks_keep_smooth_curves():
     from sandbox._qt.canvas.layout import MIN_SAMPLES
 
     assert make_layout((2, 8, 8, 1), width=1400.0, height=900.0).samples >= MIN_SAMPLES
+
+
+#: The examples' architectures and a few more (narrow, wide, tall).
+ARCHITECTURES = [(2, 6, 3), (3, 8, 8, 1), (2, 8, 8, 8, 8, 8, 1), (7, 8, 8, 8, 8, 8, 8, 1), (1, 8, 8, 1),
+                 (2, 4, 2, 1), (2, 16, 1)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(ARCHITECTURES), st.integers(120, 2000), st.integers(100, 1200))
+def test_a_layout_overflows_its_viewport_only_where_it_must_scroll(sizes, width, height):
+    # A scene even a pixel larger than the viewport shows a scroll bar, and a scroll bar that
+    # comes and goes with the size was how layouts looped: the gap between nodes rounds to
+    # whole pixels, and used to round the tallest column a pixel past the viewport.
+    lay = make_layout(sizes=sizes, width=width, height=height)
+    assert lay.width >= width and lay.height >= height
+    if lay.node > MIN_NODE:
+        assert lay.height == height, "nodes above the minimum size fit the height exactly"
+    if len(sizes) == 3 and width >= 600:
+        assert lay.width == width, "three columns fit any width of 600 px or more exactly"
+
+
+def _fake_layout(width, height):
+    return types.SimpleNamespace(width=width, height=height)
+
+
+def test_scroll_bars_are_planned_from_the_outer_size_and_never_taken_back():
+    # The situation that looped: the layout for the whole area is a pixel too tall, the one
+    # for the area less the vertical bar (narrower, so smaller nodes) fits: the bar showed, the
+    # scene shrank, the bar hid, the scene grew …
+    calls = []
+
+    def lay_out(w, h):
+        calls.append((w, h))
+        return _fake_layout(w, h + 1 if w == 900 else h)
+
+    lay = layout_for_area(900, 600, 14, 14, lay_out)
+    assert calls == [(900, 600), (886, 600)]
+    assert (lay.width, lay.height) == (886, 600)  # fits: the view shows no bar, for good
+    # Overflowing both ways at every size: both bars, three layouts at most.
+    calls.clear()
+    lay = layout_for_area(900, 600, 14, 14, lambda w, h: calls.append((w, h)) or _fake_layout(w + 50, h + 50))
+    assert calls == [(900, 600), (886, 586)] and (lay.width, lay.height) == (936, 636)
+    # Fitting at the whole area: one layout, no bar.
+    calls.clear()
+    assert (layout_for_area(900, 600, 14, 14, lambda w, h: calls.append(1) or _fake_layout(w, h)).width,
+            len(calls)) == (900, 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(ARCHITECTURES), st.integers(160, 1600), st.integers(120, 1000))
+def test_the_planned_layout_fits_wherever_no_scroll_bar_was_planned(sizes, width, height):
+    seen = []
+
+    def lay_out(w, h):
+        seen.append((w, h))
+        return make_layout(sizes=sizes, width=w, height=h)
+
+    lay = layout_for_area(width, height, 14, 14, lay_out)
+    assert len(seen) <= 3
+    w, h = seen[-1]
+    # No horizontal bar planned (the whole height left): the scene is no wider than what the
+    # vertical bar, if planned, leaves, and the other way round.
+    assert h < height or lay.width <= w
+    assert w < width or lay.height <= h
+    assert lay.width >= w and lay.height >= h

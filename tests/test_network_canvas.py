@@ -165,6 +165,26 @@ def test_wide_network_keeps_nodes_legible_and_scrolls(qtbot, make_canvas):
     qtbot.waitUntil(lambda: canvas.node_rect(1, 0).width() > small)
 
 
+@pytest.mark.parametrize("sizes", [(6,), (16,) * 8])
+def test_the_layout_follows_the_canvas_size_not_its_scroll_bars(qtbot, make_canvas, sizes):
+    # A layout that followed the viewport could show and hide the scroll bars forever: each
+    # bar shrinks the viewport, the smaller layout fits, the bar hides, the bigger one does not.
+    run = TrainingRun.create(DataSpec(source="blobs"), network=NetworkSpec(sizes, ("relu",) * len(sizes)))
+    canvas, _ = make_canvas(run, size=(640, 430))
+    viewport = canvas.view.viewport()
+    scene = canvas._scene.sceneRect()
+    layout = canvas._layout
+    # What a scroll bar showing or hiding does to the view: its viewport shrinks or grows.
+    for dw, dh in ((-15, 0), (0, -15), (-15, -15), (0, 0)):
+        size = viewport.size()
+        viewport.resize(size.width() + dw, size.height() + dh)
+        qtbot.waitUntil(lambda: viewport.size().width() == size.width() + dw)
+        assert canvas._scene.sceneRect() == scene and canvas._layout is layout, (dw, dh)
+        viewport.resize(size)
+    canvas.resize(700, 480)
+    qtbot.waitUntil(lambda: canvas._layout is not layout)
+
+
 def test_relayout_when_the_architecture_changes(qtbot, make_canvas):
     canvas, controller = make_canvas()
     controller.reconfigure(network=NetworkSpec((3, 5, 2), ("tanh", "relu", "tanh")))

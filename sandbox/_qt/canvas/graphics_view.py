@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, Signal
-from PySide6.QtGui import QMouseEvent, QPainter
-from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtCore import QEvent, QPoint, QPointF, QSize, Qt, Signal
+from PySide6.QtGui import QMouseEvent, QPainter, QResizeEvent
+from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QStyle, QWidget
 
 
 class CanvasView(QGraphicsView):
@@ -13,7 +13,7 @@ class CanvasView(QGraphicsView):
     pointerMoved = Signal(QPointF, QPoint)  # scene position, global position
     pointerPressed = Signal(QPointF)
     pointerLeft = Signal()
-    viewportResized = Signal()
+    resized = Signal()  # the view itself, not its viewport (which also changes with the scroll bars)
 
     def __init__(self, scene: QGraphicsScene, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
@@ -27,6 +27,7 @@ class CanvasView(QGraphicsView):
         self.setMouseTracking(True)
         self.viewport().setMouseTracking(True)
         self.setMinimumSize(160, 120)
+        self._size = QSize()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         self.pointerMoved.emit(self.mapToScene(event.position().toPoint()), event.globalPosition().toPoint())
@@ -48,11 +49,28 @@ class CanvasView(QGraphicsView):
             return True
         if event.type() == QEvent.Type.Leave:
             self.pointerLeft.emit()
-        if event.type() == QEvent.Type.Resize:
-            result = super().viewportEvent(event)
-            self.viewportResized.emit()
-            return result
         return super().viewportEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # QAbstractScrollArea hands its viewport's resizes here too (a scroll bar shown or
+        # hidden): only a change of the view's own size is news.
+        if self.size() != self._size:
+            self._size = self.size()
+            self.resized.emit()
+
+    def scroll_bar_extents(self) -> tuple[float, float]:
+        """(height of the horizontal bar, width of the vertical one) as this view reserves them
+        (QGraphicsView's own rule: the style's scroll bar extent, plus the spacing where the
+        frame goes only around the contents; nothing for bars drawn over the contents)."""
+        style = self.style()
+        if style.styleHint(QStyle.StyleHint.SH_ScrollBar_Transient, None, self):
+            return 0.0, 0.0
+        extent = style.pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+        if self.frameShape() != QFrame.Shape.NoFrame and style.styleHint(
+                QStyle.StyleHint.SH_ScrollView_FrameOnlyAroundContents, None, self):
+            extent += style.pixelMetric(QStyle.PixelMetric.PM_ScrollView_ScrollBarSpacing, None, self)
+        return float(extent), float(extent)
 
     def leaveEvent(self, event: QEvent) -> None:
         self.pointerLeft.emit()

@@ -96,6 +96,11 @@ class Layout:
         return WeightRef(layer, k // n_out, k % n_out)
 
 
+def node_gap(node: float) -> float:
+    """The vertical gap between the nodes of a column, px (whole pixels, at least 8)."""
+    return max(8.0, round(0.35 * node))
+
+
 def s_curve_samples(x0: Array, y0: Array, x1: Array, y1: Array, n: int) -> tuple[Array, Array]:
     """Points of the S-curves from (x0, y0) to (x1, y1), (C, n) each.
 
@@ -151,6 +156,10 @@ def compute_layout(sizes: Sequence[int], headers: Sequence[tuple[str, str]], fea
         avail_w = width - left - right
         s_h = avail_w / (1 + 2.2 * n_gaps)  # leave connections ≥ 1.2 node widths
         node = max(float(MIN_NODE), float(int(min(MAX_NODE, s_v, s_h))))
+        # The gap rounds to whole pixels (up, too): shrink the node until the tallest column
+        # really fits, or a 1 px overflow would ask for a scroll bar.
+        while node > MIN_NODE and n_max * node + (n_max - 1) * node_gap(node) > avail_h:
+            node -= 1.0
         # The edge columns' headers may stick out past their node, but not past the scene.
         first_x = max(left, widths[lines][0] / 2 - node / 2 + 2)
         right_x = max(right, widths[lines][-1] / 2 - node / 2 + 2)
@@ -160,7 +169,7 @@ def compute_layout(sizes: Sequence[int], headers: Sequence[tuple[str, str]], fea
             continue  # one-line headers would collide: use two lines
         pitch = max(pitch, min_pitch)
         break
-    gap = max(8.0, round(0.35 * node))
+    gap = node_gap(node)
     col_h = [n * node + (n - 1) * gap for n in sizes]
     scene_w = max(width, first_x + n_gaps * pitch + node + right_x)
     scene_h = max(height, top + max(col_h) + 6 + legend_h + MARGIN)
@@ -216,8 +225,36 @@ def compute_layout(sizes: Sequence[int], headers: Sequence[tuple[str, str]], fea
         node_x=node_x, node_y=node_y, col_x=col_x, conn_offsets=np.array(conn_offsets),
         conn_x=conn_x, conn_y=conn_y, segments=segments, headers=header_rects,
         legend=(float(MARGIN), scene_h - MARGIN - line_h, scene_w - 2 * MARGIN, line_h),
-        labels=label_rects, width=float(math.ceil(scene_w)), height=float(math.ceil(scene_h)),
+        # A scene that fills the viewport exactly must not come out a pixel larger from the
+        # floating-point sums: that pixel would show a scroll bar.
+        labels=label_rects, width=float(math.ceil(scene_w - 1e-6)), height=float(math.ceil(scene_h - 1e-6)),
     )
+
+
+def layout_for_area(width: float, height: float, h_bar: float, v_bar: float,
+                    lay_out: Callable[[float, float], Layout]) -> Layout:
+    """The layout for a scroll area of outer size ``width × height``, whose horizontal scroll
+    bar takes ``h_bar`` px of its height and vertical one ``v_bar`` px of its width.
+
+    ``lay_out(w, h)`` lays the network out for a ``w × h`` viewport.  The result depends on the
+    outer size alone, never on which scroll bars happen to be shown.  Laying out for the
+    viewport instead loops forever wherever the layout for the whole area overflows it and the
+    one for the area less a scroll bar fits (the bar shows, the viewport shrinks, the scene
+    shrinks, the bar hides, the scene grows …; the node size depends on both sides).  Here a
+    bar is planned only where the layout overflows and, once planned, is never taken back, so
+    this ends after at most three layouts.  If a planned bar turns out unneeded (the smaller
+    layout fits), the view hides it and the scene is a bar's width smaller than the viewport:
+    stable, and barely visible.
+    """
+    bar_h = bar_v = False
+    while True:
+        w = width - (v_bar if bar_v else 0.0)
+        h = height - (h_bar if bar_h else 0.0)
+        lay = lay_out(w, h)
+        need_h, need_v = bar_h or lay.width > w, bar_v or lay.height > h
+        if (need_h, need_v) == (bar_h, bar_v):
+            return lay
+        bar_h, bar_v = need_h, need_v
 
 
 def line_segments(conn_x: Array, conn_y: Array) -> Array:

@@ -40,7 +40,7 @@ from ..theme import Theme, ThemeManager
 from . import frame as frames
 from .graphics_view import CanvasView
 from .hit_testing import clearest_point, hit_test
-from .layout import Layout, TextMetrics, compute_layout, header_texts
+from .layout import Layout, TextMetrics, compute_layout, header_texts, layout_for_area
 from .painting import NetworkItem, Scene, layout_paths, paint_network
 from .phase_strip import PhaseStrip, just_ran_phase
 from .tooltips import hover_rows, plain_text, tooltip_html
@@ -161,7 +161,7 @@ class NetworkCanvas(QWidget):
         self.view.pointerMoved.connect(self._on_view_pointer_moved)
         self.view.pointerPressed.connect(self._on_view_pointer_pressed)
         self.view.pointerLeft.connect(self._on_view_pointer_left)
-        self.view.viewportResized.connect(self._on_view_viewport_resized)
+        self.view.resized.connect(self._on_view_resized)
         self._bar = bar
 
     def sizeHint(self) -> QSize:
@@ -271,7 +271,7 @@ class NetworkCanvas(QWidget):
     def _on_mode_group_id_clicked(self, index: int) -> None:
         self._view_state.view_mode = ViewMode(VIEW_MODES[index])
 
-    def _on_view_viewport_resized(self) -> None:
+    def _on_view_resized(self) -> None:
         self._relayout()
 
     def _on_view_pointer_moved(self, scene_pos: QPointF, global_pos: QPoint) -> None:
@@ -350,16 +350,17 @@ class NetworkCanvas(QWidget):
             return
         self._relayouting = True
         try:
-            # A new scene size can show or hide scrollbars, which resizes the viewport: lay out
-            # again for the new size (twice at most; the second pass keeps the scrollbars).
-            for _ in range(3):
-                vp = self.view.viewport().size()
-                self._layout = self._compute_layout(snap, float(max(vp.width(), 100)), float(max(vp.height(), 80)))
-                rect = QRectF(0, 0, self._layout.width, self._layout.height)
-                self._scene.setSceneRect(rect)
-                self._item.set_rect(rect)
-                if self.view.viewport().size() == vp:
-                    break
+            # Laid out for the view's whole area, never for its viewport: the viewport shrinks
+            # and grows as the scroll bars come and go, and a layout that followed it could
+            # show and hide them forever (see layout_for_area).
+            area = self.view.maximumViewportSize()
+            h_bar, v_bar = self.view.scroll_bar_extents()
+            self._layout = layout_for_area(
+                float(area.width()), float(area.height()), h_bar, v_bar,
+                lambda w, h: self._compute_layout(snap, max(w, 100.0), max(h, 80.0)))
+            rect = QRectF(0, 0, self._layout.width, self._layout.height)
+            self._scene.setSceneRect(rect)
+            self._item.set_rect(rect)
             self._scene_parts = Scene(self._layout, *layout_paths(self._layout))
             self._layout_key = self._layout_key_for(snap)
             self._build_frame()
