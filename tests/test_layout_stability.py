@@ -29,8 +29,9 @@ from sandbox.session.state import Divergence
 pytestmark = pytest.mark.gui
 
 #: Every 40 px from 1024 to 1920 (which loops a size hits depends on the splitter and dock
-#: sizes anyway; tests/test_canvas_layout.py checks the canvas's layout at every size).
-WIDTHS = [*range(1024, 1920, 40), 1920]
+#: sizes anyway; tests/test_canvas_layout.py checks the canvas's layout at every size), plus
+#: the widths the loops were reported at (1320, 1366 and 1400 with the banner; 1600 × 1000).
+WIDTHS = sorted({*range(1024, 1920, 40), 1920, 1320, 1366, 1400, 1600})
 HEIGHTS = (800, 1000)
 #: The layout has settled when none of those events came for this long …
 QUIET_MS = 30
