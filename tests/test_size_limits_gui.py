@@ -17,8 +17,9 @@ from sandbox.session.config import MAX_ACTIVATIONS, MAX_HIDDEN_LAYERS, MAX_LAYER
 pytestmark = pytest.mark.gui
 
 #: The event loop's worst gap allowed while playing at the limit.  The target is a p99 of 50 ms
-#: (README, "Limits"), which this shared 2-core machine does not give at the limit: measured
-#: p99 65-275 ms alone and up to ~590 ms inside the full suite under load.  So the test guards
+#: (README, "Limits"), which this shared 2-core machine gives only borderline at the limit:
+#: p99 47-58 ms alone (65-275 ms before the canvas's segment budget), several times that inside
+#: the full suite under load.  So the test guards
 #: against the stalls of many seconds an oversized network caused (30 s for 1500 × 1500), not
 #: against the 50 ms target; the figure it measured is printed.
 MAX_GAP_MS = 1500.0
