@@ -18,7 +18,7 @@ pytestmark = pytest.mark.gui
 
 #: The event loop's worst gap allowed while playing at the limit.  The target is a p99 of 50 ms
 #: (README, "Limits"), which this shared 2-core machine gives only borderline at the limit:
-#: p99 47-58 ms alone (65-275 ms before the canvas's segment budget), several times that inside
+#: p99 47-58 ms alone on a quiet moment, several times that inside
 #: the full suite under load.  So the test guards
 #: against the stalls of many seconds an oversized network caused (30 s for 1500 × 1500), not
 #: against the 50 ms target; the figure it measured is printed.

@@ -25,11 +25,11 @@ Rect = tuple[float, float, float, float]
 MIN_NODE = 22  # px: below this a heatmap stops being readable, so we scroll instead
 MAX_NODE = 88  # px: beyond this nodes only eat room the connections need
 MIN_SAMPLES, MAX_SAMPLES = 7, 20  # points per connection polyline, more for longer curves
-#: Line segments for all connections together.  Qt strokes about one antialiased segment per
-#: microsecond (measured: 67,000 segments in ~57 ms), and the canvas repaints with every snapshot
-#: while training, so a 2-64-64-64-1 network (8,384 connections × 19 segments = 160,000) held the
-#: GUI thread for ~80 ms a frame.  Dense networks get fewer points per curve, down to 3 (two
-#: segments; at 64 lines per node a bundle shows no curve shape anyway).
+#: Line segments for all connections together.  A 2-64-64-64-1 network has 8,384 connections;
+#: at 19 segments each (160,000) the canvas took 29.5 ms to paint, with the budget (2 each)
+#: 26 ms, measured side by side offscreen at 1400 × 900.  Most of the cost is the pixels the long
+#: lines cover, not the segment count, so this saves ~10 % and no more; dense networks get fewer
+#: points per curve, down to 3 (at 64 lines per node a bundle shows no curve shape anyway).
 MAX_SEGMENTS = 24_000
 MAX_WIDTH = 6.0  # px: the widest connection
 MARGIN = 10

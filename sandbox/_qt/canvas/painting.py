@@ -69,10 +69,6 @@ class NetworkItem(QGraphicsItem):
         self._paint_callback(painter)
 
 
-#: From this many connections on they are drawn without antialiasing (see paint_network).
-DENSE_CONNECTIONS = 2_000
-
-
 def paint_network(p: QPainter, scene: Scene, fr: Frame, theme: Theme, font: QFont) -> None:
     lay = scene.layout
     p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -85,15 +81,10 @@ def paint_network(p: QPainter, scene: Scene, fr: Frame, theme: Theme, font: QFon
         p.drawRoundedRect(rect, 4, 4)
 
     p.setBrush(Qt.BrushStyle.NoBrush)
-    # Antialiased strokes cost about twice as much as aliased ones, and the cost grows with the
-    # pixels covered: thousands of long lines held the GUI thread for tens of milliseconds a
-    # frame.  Where lines are that dense they form a mesh in which smoothing shows little.
-    p.setRenderHint(QPainter.RenderHint.Antialiasing, len(lay.conn_x) < DENSE_CONNECTIONS)
     for pen, lines in fr.conn_lines:
         p.setPen(pen)
         # drawLines(const QLineF *, int) reads the segments straight from the numpy buffer.
         p.drawLines(wrapInstance(lines.ctypes.data, QLineF), len(lines))
-    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     paint_connection_marks(p, scene, fr, theme)
 
     paint_nodes(p, scene, fr, theme)
