@@ -38,3 +38,14 @@ def worker_barrier(qtbot, controller, timeout: int = 5000) -> None:
         controller.evaluate_loss(WeightRef(0, 0, 0), value, request)
     # Signals from one thread arrive in order: every snapshot published before the answer has
     # been taken by now.
+
+
+def show_view(qtbot, controller, view, width: int, height: int):
+    """Add ``view`` to the test, size and show it, and wait until it is exposed and the
+    controller has its first snapshot; returns the view."""
+    qtbot.addWidget(view)
+    view.resize(width, height)
+    view.show()
+    qtbot.waitExposed(view)
+    wait_for_snapshot(qtbot, controller)
+    return view

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from qt_helpers import small_run, wait_for_snapshot, worker_barrier
+from qt_helpers import show_view, small_run, wait_for_snapshot, worker_barrier
 from sandbox._qt.controls import data_section as controls_module  # where import_csv warns
 from sandbox._qt.controls import ControlsPanel
 from sandbox._qt.theme import ThemeManager
@@ -23,11 +23,7 @@ def setup(qtbot, qapp, make_controller):
     controller = make_controller(small_run())
     themes = ThemeManager(qapp, "light")
     panel = ControlsPanel(controller, themes)
-    qtbot.addWidget(panel)
-    panel.resize(260, 800)
-    panel.show()
-    qtbot.waitExposed(panel)
-    wait_for_snapshot(qtbot, controller)
+    show_view(qtbot, controller, panel, 260, 800)
     qtbot.waitUntil(lambda: panel.dataset_combo.currentData() == "circle")
     yield panel, controller
     themes.setParent(None)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from qt_helpers import small_run, wait_for_snapshot, worker_barrier
+from qt_helpers import show_view, small_run, wait_for_snapshot, worker_barrier
 from sandbox.session.naming import NeuronRef, WeightRef
 from sandbox._qt.inspector import Inspector
 from sandbox._qt.inspector.explanations import weight_sentence
@@ -31,11 +31,7 @@ def setup(qtbot, qapp, make_controller):
     controller.test_run = run  # the engine's inputs, for independent checks
     themes = ThemeManager(qapp, "light")
     inspector = Inspector(controller, themes)
-    qtbot.addWidget(inspector)
-    inspector.resize(700, 220)
-    inspector.show()
-    qtbot.waitExposed(inspector)
-    wait_for_snapshot(qtbot, controller)
+    show_view(qtbot, controller, inspector, 700, 220)
     yield inspector, controller
     themes.set_mode("light")  # the palette is application-wide: leave it as other tests expect
     themes.setParent(None)

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 
-from qt_helpers import small_run, wait_for_snapshot, worker_barrier
+from qt_helpers import show_view, small_run, wait_for_snapshot, worker_barrier
 from sandbox._qt.controls import ControlsPanel
 from sandbox._qt.inspector import Inspector
 from sandbox._qt.inspector.value_editor import SLIDER_STEPS, ValueEditor
@@ -32,11 +32,7 @@ def panel(qtbot, qapp, make_controller):
     controller = make_controller(small_run())
     themes = ThemeManager(qapp, "light")
     panel = ControlsPanel(controller, themes)
-    qtbot.addWidget(panel)
-    panel.resize(260, 800)
-    panel.show()
-    qtbot.waitExposed(panel)
-    wait_for_snapshot(qtbot, controller)
+    show_view(qtbot, controller, panel, 260, 800)
     panel.test_controller = controller
     yield panel
     themes.setParent(None)
@@ -47,11 +43,7 @@ def inspector(qtbot, qapp, make_controller):
     controller = make_controller(small_run())
     themes = ThemeManager(qapp, "light")
     inspector = Inspector(controller, themes)
-    qtbot.addWidget(inspector)
-    inspector.resize(700, 220)
-    inspector.show()
-    qtbot.waitExposed(inspector)
-    wait_for_snapshot(qtbot, controller)
+    show_view(qtbot, controller, inspector, 700, 220)
     controller.select(WEIGHT)
     qtbot.waitUntil(lambda: inspector.current_page() == "weight")
     inspector.test_controller = controller
