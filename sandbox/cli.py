@@ -190,17 +190,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .session.save_checks import bound_after_training
     from .session.session_file import MAX_FILE_BYTES, SessionFileError, save, to_document
 
-    run = _load(args.file)
-    problem = bound_after_training(to_document(run), args.steps, run.steps_per_epoch).problem(out, MAX_FILE_BYTES)
-    if problem is not None:
-        raise UserError(problem)
-    progress = _Progress(args.steps) if sys.stderr.isatty() else None
-    start = time.perf_counter()
-    done = 0
-    diverged = False
     # Ctrl+C asks training to stop between two steps (a KeyboardInterrupt could land inside
     # one, between its counters, cursor and history); the session is then saved as it is.
+    # The handler is in place before loading, too: a KeyboardInterrupt raised there could
+    # land in a finaliser, which swallows it, and training would then never stop.
     with _StopOnInterrupt() as stop, np.errstate(all="ignore"):
+        run = _load(args.file)
+        problem = bound_after_training(to_document(run), args.steps, run.steps_per_epoch).problem(out, MAX_FILE_BYTES)
+        if problem is not None:
+            raise UserError(problem)
+        if stop.requested:
+            print(f"{PROG}: interrupted before training; nothing saved", file=sys.stderr)
+            return 130
+        progress = _Progress(args.steps) if sys.stderr.isatty() else None
+        start = time.perf_counter()
+        done = 0
+        diverged = False
         while done < args.steps and not stop.requested:
             if not run.step():
                 diverged = True

@@ -70,14 +70,24 @@ def test_ctrl_c_at_any_moment_saves_a_consistent_session_and_an_exact_count(tmp_
     save(start, source)
     rng = np.random.default_rng(7)
     checked = 0
+    lost = threading.Event()
+
+    def watchdog() -> None:  # a lost Ctrl+C would train for ever: fail in seconds instead
+        lost.set()
+        os.kill(os.getpid(), signal.SIGINT)
+
     for trial in range(24):
         out = tmp_path / f"out{trial}.json"
         timer = threading.Timer(float(rng.uniform(0.03, 0.25)), os.kill, (os.getpid(), signal.SIGINT))
+        rescue = threading.Timer(30, watchdog)
         timer.start()
+        rescue.start()
         try:
             status = cli.main(["train", str(source), "--steps", "100000000", "--out", str(out)])
         finally:
             timer.join()
+            rescue.cancel()
+        assert not lost.is_set(), f"trial {trial}: the Ctrl+C was lost and training went on"
         err = capsys.readouterr().err
         assert status == 130, err
         found = re.search(r"interrupted after (\d+) steps; progress saved", err)
@@ -90,6 +100,29 @@ def test_ctrl_c_at_any_moment_saves_a_consistent_session_and_an_exact_count(tmp_
         assert state_and_history(saved) == state_and_history(expected_after(source, steps)), trial
         checked += 1
     assert checked >= 16
+
+
+def test_ctrl_c_while_loading_is_never_lost(tmp_path, monkeypatch, capsys):
+    """A Ctrl+C that lands while the session loads stops ``train`` before it trains, even when
+    it lands in a finaliser, where a KeyboardInterrupt would be swallowed."""
+    out = tmp_path / "out.json"
+    real_load = cli._load
+
+    class InterruptedOnCollection:
+        def __del__(self) -> None:
+            os.kill(os.getpid(), signal.SIGINT)
+            sum(range(10))  # a few bytecodes: the handler runs here, inside the finaliser
+
+    def load_and_interrupt(path):
+        InterruptedOnCollection()  # collected at once
+        return real_load(path)
+
+    monkeypatch.setattr(cli, "_load", load_and_interrupt)
+    status = cli.main(["train", str(EXAMPLES / "02-spiral-deep.json"), "--steps", "2000", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert status == 130, err
+    assert "interrupted before training; nothing saved" in err
+    assert not out.exists()
 
 
 def test_ctrl_c_in_a_terminal_stops_train_and_saves(tmp_path):
