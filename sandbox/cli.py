@@ -163,6 +163,15 @@ def _load(path: str | None):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    # Ctrl+C asks training to stop between two steps (a KeyboardInterrupt could land inside
+    # one, between its counters, cursor and history); the session is then saved as it is.
+    # The handler is in place from the start: a KeyboardInterrupt raised while loading could
+    # land in a finaliser, which swallows it, and training would then never stop.
+    with _StopOnInterrupt() as stop:
+        return _train(args, stop)
+
+
+def _train(args: argparse.Namespace, stop: "_StopOnInterrupt") -> int:
     from .resources import is_builtin
     from .session.loading import is_csv
     from .session.save_checks import unwritable
@@ -190,11 +199,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .session.save_checks import bound_after_training
     from .session.session_file import MAX_FILE_BYTES, SessionFileError, save, to_document
 
-    # Ctrl+C asks training to stop between two steps (a KeyboardInterrupt could land inside
-    # one, between its counters, cursor and history); the session is then saved as it is.
-    # The handler is in place before loading, too: a KeyboardInterrupt raised there could
-    # land in a finaliser, which swallows it, and training would then never stop.
-    with _StopOnInterrupt() as stop, np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):
         run = _load(args.file)
         problem = bound_after_training(to_document(run), args.steps, run.steps_per_epoch).problem(out, MAX_FILE_BYTES)
         if problem is not None:
