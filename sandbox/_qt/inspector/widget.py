@@ -16,7 +16,8 @@ the next mini-batch, so it may disagree with the full-set gradient).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFrame, QLabel, QPushButton, QSizePolicy, QStackedWidget, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from ...analysis import most_blamed
 from ...session.naming import NeuronRef, Ref, WeightRef
@@ -68,9 +69,18 @@ class Inspector(WeightPage, NeuronPage, QWidget):
         self._pages["none"] = self._stack.addWidget(self._build_none_page())
         self._pages["weight"] = self._stack.addWidget(self._build_weight_page())
         self._pages["neuron"] = self._stack.addWidget(self._build_neuron_page())
+        summary = QWidget()
+        summary_layout = QVBoxLayout(summary)
+        summary_layout.setContentsMargins(8, 6, 8, 6)
+        summary_layout.addWidget(self._stack)
+        #: The inspector's tabs: the summary first; the explanations of the selection follow
+        #: (each a widget of its own that follows the controller and skips work while hidden).
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(summary, "Value and gradient")
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 6, 8, 6)
-        layout.addWidget(self._stack)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)
 
         controller.selectionChanged.connect(self._on_controller_selection_changed)
         controller.snapshotChanged.connect(self._on_controller_snapshot_changed)
