@@ -8,7 +8,9 @@ One idea per module, each a function of a :class:`~sandbox.session.snapshot.Snap
 * :mod:`sandbox.session.neuron_stats` (re-exported): per-neuron mean activation, mean δ and
   mean |δ|, which every snapshot carries.
 * :mod:`.derivatives`: f′(z) per example and neuron.
-* :mod:`.chain_rule`: δ_j = f′(z_j) Σ_k w_jk δ_k at a hidden neuron, row by row.
+* :mod:`.chain_rule`: δ_j = f′(z_j) Σ_k w_jk δ_k at a hidden neuron, row by row; one
+  example's term a_i·δ_j of ∂J/∂w; whether a neuron is saturated or dead.
+* :mod:`.output_delta`: δ at an output neuron, from the loss (a − y and its kin).
 
 Layering: engine < session < analysis < _qt: nothing here is imported by the session model.
 """

@@ -162,3 +162,84 @@ def chain_rule(
         for k in range(len(w))
     )
     return ChainRule(neuron, None if example is None else int(example), n, derivative, total, delta, rows)
+
+
+# ---------------------------------------------------------------- one example's term of ∂J/∂w
+
+
+@dataclass(frozen=True)
+class ExampleTerm:
+    """One example's term a_i·δ_j of the data term (1/n) Σ_r a_{ri}·δ_{rj} of ∂J/∂w."""
+
+    example: int
+    activation: float
+    delta: float
+    product: float
+
+
+def example_term(snapshot: "Snapshot", ref: WeightRef, example: int, *, batch: bool = False) -> ExampleTerm:
+    """a_i, δ_j and a_i·δ_j of weight ``ref`` at row ``example`` of the pass (see the module;
+    ``batch`` as in :func:`chain_rule`).  Averaged over the rows, the products give the data
+    term of :func:`~sandbox.analysis.gradient_terms.weight_gradient_terms`."""
+    passes = select_passes(snapshot, batch)
+    layer = check_layer(ref.layer, 0, len(passes.weights) - 1)
+    n = passes.n_rows
+    if isinstance(example, bool) or not isinstance(example, (int, np.integer)) or not 0 <= example < n:
+        raise ValueError(f"example must be a row in 0 … {n - 1}, got {example!r}")
+    a = float(passes.forward.activations[layer][example, ref.i])
+    with np.errstate(all="ignore"):
+        delta = float(passes.backward.grad_pre_activations[layer][example, ref.j] * n)  # type: ignore[union-attr]
+        return ExampleTerm(int(example), a, delta, a * delta)
+
+
+# ------------------------------------------------------------------ saturated or dead neurons
+
+#: Bounded activations' limits: |a − limit| below SATURATION_MARGIN·(range) is "pinned".
+SATURATING = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
+SATURATION_MARGIN = 0.005  # tanh |a| > 0.99, sigmoid a < 0.005 or a > 0.995
+#: Activations whose slope is exactly 0 for z ≤ 0: a neuron can die.
+CAN_DIE = ("relu",)
+
+
+@dataclass(frozen=True)
+class NeuronCondition:
+    """Whether a hidden neuron passes blame back.
+
+    Attributes
+    ----------
+    state
+        ``"saturated"`` (a tanh or sigmoid output pinned near a limit, so f′ ≈ 0), ``"dead"``
+        (f′ = 0 exactly: a ReLU whose input is ≤ 0), or ``"active"``.  Averaged over the rows:
+        dead only if dead at every row; saturated if pinned at more than half of them.
+    fraction
+        The share of rows where it is pinned (``counts == "saturated"``) or off, z ≤ 0
+        (``counts == "dead"``): 0 or 1 at one example; 0 for activations that do neither.
+    counts
+        What ``fraction`` counts: ``"saturated"``, ``"dead"`` or ``""``.
+    """
+
+    state: str
+    fraction: float
+    counts: str = ""
+
+
+def neuron_condition(
+    snapshot: "Snapshot", neuron: NeuronRef, example: int | None = None, *, batch: bool = False
+) -> NeuronCondition:
+    """The condition of hidden (or output) neuron ``neuron`` (see :class:`NeuronCondition`)."""
+    passes = select_passes(snapshot, batch, need_backward=False)
+    layer = check_layer(neuron.layer, 1, len(passes.weights), "a neuron's layer")
+    name = snapshot.activation_names[layer - 1]
+    rows = slice(None) if example is None else slice(int(example), int(example) + 1)
+    a = passes.forward.activations[layer][rows, neuron.j]
+    if len(a) == 0:
+        return NeuronCondition("active", 0.0)
+    if name in SATURATING:
+        lo, hi = SATURATING[name]
+        margin = SATURATION_MARGIN * (hi - lo)
+        pinned = float(np.mean((a < lo + margin) | (a > hi - margin)))
+        return NeuronCondition("saturated" if pinned > 0.5 else "active", pinned, "saturated")
+    if name in CAN_DIE:
+        zero = float(np.mean(passes.forward.pre_activations[layer - 1][rows, neuron.j] <= 0))
+        return NeuronCondition("dead" if zero == 1.0 else "active", zero, "dead")
+    return NeuronCondition("active", 0.0)

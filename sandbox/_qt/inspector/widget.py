@@ -24,6 +24,7 @@ from ...session.naming import NeuronRef, Ref, WeightRef
 from ...session.snapshot import Snapshot
 from ..controller import SessionController
 from ..theme import Theme, ThemeManager
+from .chain_rule_view import ChainRuleView
 from .explanations import HINT
 from .neuron_page import NeuronPage
 from .weight_page import WeightPage
@@ -78,6 +79,8 @@ class Inspector(WeightPage, NeuronPage, QWidget):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(summary, "Value and gradient")
+        self.chain_rule = ChainRuleView(controller, themes)
+        self.tabs.addTab(self.chain_rule, "Chain rule")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)

@@ -68,6 +68,10 @@ def build_menus(self) -> None:
         theme_group.addAction(act)
         self.theme_actions[mode] = act
     view.addSeparator()
+    self.chain_rule_action = _action(view, "Chain rule of the selection", self.show_chain_rule)
+    self.back_action = _action(view, "&Back along the chain rule", self.inspector.chain_rule.back,
+                               QKeySequence("Alt+Left"))
+    view.addSeparator()
     view.addAction(self.controls_dock.toggleViewAction())
     view.addAction(self.inspector_dock.toggleViewAction())
 

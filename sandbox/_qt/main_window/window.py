@@ -159,7 +159,7 @@ class MainWindow(SessionFiles, QMainWindow):
                 width, height = min(width, screen.width()), min(height, screen.height())
             self.resize(width, height)
             self.resizeDocks([self.controls_dock], [260], Qt.Orientation.Horizontal)
-            self.resizeDocks([self.inspector_dock], [230], Qt.Orientation.Vertical)
+            self.resizeDocks([self.inspector_dock], [250], Qt.Orientation.Vertical)
 
     # ------------------------------------------------------------------------------- menus
 
@@ -237,6 +237,12 @@ class MainWindow(SessionFiles, QMainWindow):
             "Saving now is safe. Please report the details below.",
             details,
         )
+
+    def show_chain_rule(self) -> None:
+        """Bring the inspector's chain-rule tab to the front."""
+        self.inspector_dock.show()
+        self.inspector_dock.raise_()
+        self.inspector.tabs.setCurrentWidget(self.inspector.chain_rule)
 
     def show_help(self) -> None:
         QMessageBox.information(self, "How to read the canvas", HELP_TEXT)
