@@ -121,6 +121,39 @@ def test_hover_goes_through_the_view_state_as_typed_refs(qtbot, make_canvas):
     assert canvas.image_for_export() != before
 
 
+def test_hover_and_selection_repaint_only_their_marks_not_the_network(qtbot, make_canvas, monkeypatch):
+    """The network is a cached pixmap: moving the pointer over it paints the marks again, never
+    every connection (which costs tens of ms on a wide network)."""
+    from sandbox._qt.canvas import widget as canvas_module
+
+    canvas, controller = make_canvas()
+    calls = {"network": 0, "marks": 0}
+    paint_network, paint_marks = canvas_module.paint_network, canvas_module.paint_marks
+
+    def counted(name, real):
+        def paint(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+        return paint
+
+    monkeypatch.setattr(canvas_module, "paint_network", counted("network", paint_network))
+    monkeypatch.setattr(canvas_module, "paint_marks", counted("marks", paint_marks))
+    canvas.view.viewport().repaint()
+    qtbot.waitUntil(lambda: calls["marks"] > 0)
+    calls.update(network=0, marks=0)
+    for k in range(4):
+        viewport = canvas.view.viewport()
+        qtbot.mouseMove(viewport, viewport.mapFrom(canvas, canvas.connection_point(1, k % 4, k % 2)))
+        qtbot.waitUntil(lambda k=k: controller.view_state.hover == WeightRef(1, k % 4, k % 2))
+        controller.view_state.selection = NeuronRef(1, k % 4)
+        canvas.view.viewport().repaint()
+    assert calls["marks"] >= 4
+    assert calls["network"] == 0
+    # a new frame (a snapshot) paints the network again
+    controller.step(1)
+    qtbot.waitUntil(lambda: calls["network"] > 0)
+
+
 def test_the_tooltip_hides_and_hover_clears_when_the_pointer_leaves(qtbot, make_canvas):
     canvas, controller = make_canvas()
     viewport = canvas.view.viewport()

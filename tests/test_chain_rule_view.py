@@ -171,3 +171,20 @@ def test_the_tab_does_no_work_while_hidden(qtbot, window):
     open_tab(qtbot, window)
     qtbot.waitUntil(lambda: fired != [])
     assert f"∂J/∂{WeightRef(0, 0, 0).name}" in view.formula_label.text()
+
+
+def test_the_summary_tab_catches_up_when_brought_back(qtbot, window):
+    """With the chain-rule tab in front the summary waits; clicking its tab shows the new
+    selection at once."""
+    c = window.controller
+    inspector = window.inspector
+    c.select(WeightRef(0, 0, 0))
+    qtbot.waitUntil(lambda: WeightRef(0, 0, 0).name in inspector._weight_title.text())
+    open_tab(qtbot, window)
+    c.select(WeightRef(1, 2, 1))
+    assert WeightRef(0, 0, 0).name in inspector._weight_title.text()  # not redrawn behind the tab
+    bar = inspector.tabs.tabBar()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(0).center())
+    qtbot.waitUntil(lambda: WeightRef(1, 2, 1).name in inspector._weight_title.text())
+    snap = c.snapshot
+    assert inspector.grad_label.text() == format_number(snap.grad_weights[1][2, 1], 6, signed=True)

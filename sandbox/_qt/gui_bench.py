@@ -13,6 +13,8 @@ redraw_median_ms                applying one snapshot to every view and handling
                                 paint it causes (canvas with every heatmap, output view, loss plot)
 edit_refresh_p95_ms             from typing a weight into the inspector (paused) to the
                                 inspector showing the recomputed gradient
+chain_rule_refresh_p95_ms       from selecting another weight (paused) to the inspector's
+                                chain-rule tab showing its tables, painted
 startup_median_s                from starting ``python -m sandbox`` to the window being shown
                                 (the sessions that have a file)
 ==============================  ==============================================================
@@ -169,6 +171,33 @@ def _edit_refresh_times(window, repeats: int) -> list[float]:
     return times
 
 
+def _chain_rule_refresh_times(window, repeats: int) -> list[float]:
+    """Select weights one after another with the chain-rule tab open; time until it has
+    redrawn its formulas and tables and every paint that caused is done."""
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+
+    from ..session.naming import WeightRef
+    from .screenshot import settle
+
+    controller = window.controller
+    window.show_chain_rule()
+    settle(50)
+    sizes = controller.snapshot.layer_sizes
+    middle = max(0, len(sizes) // 2 - 1)  # a weight into a hidden neuron in the middle
+    refs = [WeightRef(middle, i % sizes[middle], (i * 7 + 1) % sizes[middle + 1]) for i in range(repeats)]
+    app = QCoreApplication.instance()
+    times = []
+    for ref in refs:
+        app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        start = time.perf_counter()
+        controller.select(ref)
+        for _ in range(3):
+            app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        times.append((time.perf_counter() - start) * 1e3)
+    window.inspector.tabs.setCurrentIndex(0)
+    return times
+
+
 def _startup_times(path: str | None, repeats: int) -> list[float]:
     env = dict(os.environ, BACKPROP_SANDBOX_STARTUP_PROBE="1", QT_QPA_PLATFORM="offscreen")
     command = [sys.executable, "-m", "sandbox"] + ([path] if path else [])
@@ -210,6 +239,7 @@ def bench_gui(quick: bool = False, log: TextIO | None = None) -> dict:
             lateness += late
         redraw = _redraw_times(window, 15 if quick else 40)
         edits = _edit_refresh_times(window, 10 if quick else 30)
+        chain = _chain_rule_refresh_times(window, 10 if quick else 30)
         window.skip_unsaved_prompt = True
         window.close()
         settle(50)
@@ -218,6 +248,7 @@ def bench_gui(quick: bool = False, log: TextIO | None = None) -> dict:
             "event_loop_p99_ms": _percentile(lateness, 99),
             "redraw_median_ms": statistics.median(redraw),
             "edit_refresh_p95_ms": _percentile(edits, 95),
+            "chain_rule_refresh_p95_ms": _percentile(chain, 95),
             "startup_median_s": (statistics.median(_startup_times(path, 2 if quick else 5))
                                  if path != "" else float("nan")),
         }

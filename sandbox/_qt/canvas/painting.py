@@ -51,12 +51,20 @@ def layout_paths(lay: Layout) -> tuple[QPainterPath, QPainterPath]:
 
 
 class NetworkItem(QGraphicsItem):
-    """The one item that paints the whole network, through ``paint_callback(painter)``."""
+    """An item that paints the whole network (or its marks) through ``paint_callback(painter)``.
 
-    def __init__(self, paint_callback: Callable[[QPainter], None]) -> None:
+    The canvas uses two: the network itself, with ``cached=True`` (Qt keeps it as a pixmap in
+    device pixels and paints it again only when the frame changes), and above it the marks of
+    the selection and the hover, which change on every pointer move.  A hover over a wide
+    network then costs a pixmap blit and two marks, not every connection again.
+    """
+
+    def __init__(self, paint_callback: Callable[[QPainter], None], cached: bool = False) -> None:
         super().__init__()
         self._paint_callback = paint_callback
         self._rect = QRectF()
+        if cached:
+            self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def set_rect(self, rect: QRectF) -> None:
         self.prepareGeometryChange()
@@ -85,9 +93,13 @@ def paint_network(p: QPainter, scene: Scene, fr: Frame, theme: Theme, font: QFon
         p.setPen(pen)
         # drawLines(const QLineF *, int) reads the segments straight from the numpy buffer.
         p.drawLines(wrapInstance(lines.ctypes.data, QLineF), len(lines))
-    paint_connection_marks(p, scene, fr, theme)
-
     paint_nodes(p, scene, fr, theme)
+
+
+def paint_marks(p: QPainter, scene: Scene, fr: Frame, theme: Theme) -> None:
+    """The selection's and the hover's marks, drawn over the network."""
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    paint_connection_marks(p, scene, fr, theme)
     paint_node_marks(p, scene, theme)
 
 

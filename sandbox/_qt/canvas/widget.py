@@ -41,7 +41,7 @@ from . import frame as frames
 from .graphics_view import CanvasView
 from .hit_testing import clearest_point, hit_test
 from .layout import Layout, TextMetrics, compute_layout, header_texts, layout_for_area
-from .painting import NetworkItem, Scene, layout_paths, paint_network
+from .painting import NetworkItem, Scene, layout_paths, paint_marks, paint_network
 from .phase_strip import PhaseStrip, just_ran_phase
 from .tooltips import hover_rows, plain_text, tooltip_html
 
@@ -154,8 +154,11 @@ class NetworkCanvas(QWidget):
 
         self._scene = QGraphicsScene(self)
         self._scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
-        self._item = NetworkItem(self._paint)
+        self._item = NetworkItem(self._paint, cached=True)
         self._scene.addItem(self._item)
+        self._marks = NetworkItem(self._paint_marks)
+        self._marks.setZValue(1)
+        self._scene.addItem(self._marks)
         self.view = CanvasView(self._scene, self)
         outer.addWidget(self.view, 1)
         self.view.pointerMoved.connect(self._on_view_pointer_moved)
@@ -245,10 +248,10 @@ class NetworkCanvas(QWidget):
         self.frame_ms = 1e3 * (time.perf_counter() - start)
 
     def _on_view_state_selection(self, new: Ref | None, old: Ref | None = None) -> None:
-        self._item.update()
+        self._marks.update()
 
     def _on_view_state_hover(self, new: Ref | None, old: Ref | None = None) -> None:
-        self._item.update()
+        self._marks.update()
         if new is None:
             self._set_hover_text("")
 
@@ -361,10 +364,11 @@ class NetworkCanvas(QWidget):
             rect = QRectF(0, 0, self._layout.width, self._layout.height)
             self._scene.setSceneRect(rect)
             self._item.set_rect(rect)
+            self._marks.set_rect(rect)
             self._scene_parts = Scene(self._layout, *layout_paths(self._layout))
             self._layout_key = self._layout_key_for(snap)
             self._build_frame()
-            self._item.update()
+            self._update_items()
         finally:
             self._relayouting = False
 
@@ -377,7 +381,7 @@ class NetworkCanvas(QWidget):
             self._relayout()
         else:
             self._build_frame()
-            self._item.update()
+            self._update_items()
         self._update_bar()
         if self._view_state.hover is not None and self._hover_text:
             self._refresh_hover()
@@ -394,13 +398,24 @@ class NetworkCanvas(QWidget):
         dpr = self.view.viewport().devicePixelRatioF()
         self._frame = frames.build_frame(snap, lay, self.view_mode, self._palette, dpr, scale)
 
+    def _update_items(self) -> None:
+        """A new frame: the cached network and its marks both paint again."""
+        self._item.update()
+        self._marks.update()
+
     def _paint(self, p: QPainter) -> None:
+        scene = self._scene_parts
+        if self._layout is None or scene is None or scene.layout is not self._layout:
+            return
+        paint_network(p, scene, self._frame, self._theme, self.font())
+
+    def _paint_marks(self, p: QPainter) -> None:
         scene = self._scene_parts
         if self._layout is None or scene is None or scene.layout is not self._layout:
             return
         scene.selection = self._view_state.selection
         scene.hover = None if self._exporting else self._view_state.hover
-        paint_network(p, scene, self._frame, self._theme, self.font())
+        paint_marks(p, scene, self._frame, self._theme)
 
     def _update_bar(self) -> None:
         snap = self._snapshot

@@ -64,6 +64,7 @@ class Inspector(WeightPage, NeuronPage, QWidget):
         self._separators: list[QFrame] = []
         self._table_rows: list[Ref] = []
         self._dirty = True  # a snapshot arrived while hidden
+        self._dirty_force = True  # ... or the selection changed: refresh its editors too
 
         self._stack = QStackedWidget()
         self._pages: dict[str, int] = {}
@@ -81,6 +82,7 @@ class Inspector(WeightPage, NeuronPage, QWidget):
         self.tabs.addTab(summary, "Value and gradient")
         self.chain_rule = ChainRuleView(controller, themes)
         self.tabs.addTab(self.chain_rule, "Chain rule")
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
@@ -127,18 +129,28 @@ class Inspector(WeightPage, NeuronPage, QWidget):
         self._weight_editor.cancel()
         self._bias_editor.cancel()
         self._selection = selection
+        if not self._stack.isVisible():
+            self._dirty = self._dirty_force = True
+            return
         self._refresh(force=True)
 
     def _on_controller_snapshot_changed(self, _snapshot: Snapshot) -> None:
-        if not self.isVisible():
-            self._dirty = True  # a hidden dock costs nothing; catch up when shown
+        if not self._stack.isVisible():
+            # A hidden dock (or another tab in front) costs nothing; catch up when shown.
+            self._dirty = True
             return
         self._refresh(force=False)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
-        if self._dirty:
-            self._refresh(force=False)
+        self._catch_up()
+
+    def _on_tabs_current_changed(self, _index: int) -> None:
+        self._catch_up()
+
+    def _catch_up(self) -> None:
+        if self._dirty and self._stack.isVisible():
+            self._refresh(force=self._dirty_force)
 
     def _on_themes_theme_changed(self, theme: Theme) -> None:
         self._recolour(theme)
@@ -154,7 +166,7 @@ class Inspector(WeightPage, NeuronPage, QWidget):
         self._stack.setCurrentIndex(self._pages[name])
 
     def _refresh(self, force: bool) -> None:
-        self._dirty = False
+        self._dirty = self._dirty_force = False
         snap = self._controller.snapshot
         sel = self._selection
         if sel is None or not self._valid(snap, sel):
