@@ -107,14 +107,20 @@ def condition_text(condition: NeuronCondition, one_example: bool) -> str:
     return ""
 
 
+def operand(value: float) -> str:
+    """A number as an operand: negatives in parentheses, so "a − y" reads 0.4 − (−1)."""
+    text = format_number(value, 4)
+    return f"({text})" if value < 0 else text
+
+
 def output_delta_formula(out: OutputDelta, unit: str) -> str:
     """δ at the output from the loss, with its numbers."""
-    a, y = num(out.activation_value), num(out.target)
+    a, y = operand(out.activation_value), operand(out.target)
     head = f"<b>{sub('δ', 'j')}</b> ({escape(unit)}) comes from the loss: {escape(out.activation)} + {escape(out.loss)}"
     if out.formula in (A_MINUS_Y, CROSS_ENTROPY):
         body = f"δ = a − y = {a} − {y} = <b>{num(out.delta)}</b>"
     elif out.formula == CHAIN:
-        body = f"δ = f′(z)·(a − y) = {num(out.derivative)} × ({a} − {y}) = <b>{num(out.delta)}</b>"
+        body = f"δ = f′(z)·(a − y) = {format_number(out.derivative)} × ({a} − {y}) = <b>{num(out.delta)}</b>"
     else:
         body = f"δ = J(z)<sup>T</sup>(a − y) = <b>{num(out.delta)}</b> (a = {a}, y = {y})"
     mean = "" if out.example is not None else " (means over the examples)"

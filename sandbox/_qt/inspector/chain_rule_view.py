@@ -110,7 +110,8 @@ class ChainRuleView(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(formula_scroll)
-        splitter.addWidget(self._titled(self.delta_caption, self.delta_table))
+        self._delta_pane = self._titled(self.delta_caption, self.delta_table)
+        splitter.addWidget(self._delta_pane)
         splitter.addWidget(self._titled(self.incoming_caption, self.incoming_table))
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 0)
@@ -293,9 +294,11 @@ class ChainRuleView(QWidget):
         total = self._body.width()
         wanted = []
         for table in (self.delta_table, self.incoming_table):
-            # columns + the vertical scroll bar + the frame
+            # columns + the vertical scroll bar + the frame (nothing for a hidden pane)
             wanted.append(table.horizontalHeader().length() + table.verticalScrollBar().sizeHint().width()
                           + 2 * table.frameWidth() + 2 if table.rowCount() else 0)
+        if not self._delta_pane.isVisibleTo(self):
+            wanted[0] = 0
         if (total, wanted) == self._fitted:
             return
         self._fitted = (total, wanted)
@@ -310,16 +313,16 @@ class ChainRuleView(QWidget):
         depth = len(snap.layer_sizes) - 1
         unit = unit_name(snap, neuron.layer, neuron.j)
         table = self.delta_table
+        # Inputs and outputs have no downstream rows: their δ needs no table.
+        self._delta_pane.setVisible(0 < neuron.layer < depth)
         if neuron.layer == 0:
             self._fill(table, [])
             self._delta_rows = []
-            self.delta_caption.setText("An input has no δ: nothing upstream to blame.")
             return f"<b>{text.escape(unit)}</b> is an input: its value a is data, so it has no δ."
         if neuron.layer == depth:
             out = output_delta(snap, neuron, example, batch=batch)
             self._fill(table, [])
             self._delta_rows = []
-            self.delta_caption.setText("At the output, δ comes from the loss, not from neurons downstream.")
             return text.output_delta_formula(out, unit)
         rule = chain_rule(snap, neuron, example, batch=batch)
         condition = neuron_condition(snap, neuron, example, batch=batch)
