@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from PySide6.QtCore import QLineF, QRectF, Qt
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from shiboken6 import wrapInstance
@@ -88,6 +88,7 @@ def paint_network(p: QPainter, scene: Scene, fr: Frame, theme: Theme, font: QFon
     paint_connection_marks(p, scene, fr, theme)
 
     paint_nodes(p, scene, fr, theme)
+    paint_example_points(p, fr, theme)
     paint_node_marks(p, scene, theme)
 
 
@@ -185,6 +186,19 @@ def paint_nodes(p: QPainter, scene: Scene, fr: Frame, theme: Theme) -> None:
     if neg:
         p.setBrush(QColor(theme.negative))
         p.drawRects(neg)
+
+
+def paint_example_points(p: QPainter, fr: Frame, theme: Theme) -> None:
+    """The focused example on every node: a ring in the selection colour (the output view's
+    focus ring) over a halo of the background, so it reads on any heatmap colour."""
+    points = fr.example_points
+    if points is None:
+        return
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    for pen in (QPen(QColor(theme.base), 3.2), QPen(QColor(theme.selection), 1.6)):
+        p.setPen(pen)
+        for x, y in points:
+            p.drawEllipse(QPointF(float(x), float(y)), 3.2, 3.2)
 
 
 def paint_node_marks(p: QPainter, scene: Scene, theme: Theme) -> None:
