@@ -24,6 +24,7 @@ from ...session.naming import NeuronRef, Ref, WeightRef
 from ...session.snapshot import Snapshot
 from ..controller import SessionController
 from ..theme import Theme, ThemeManager
+from .example_view import ExampleView
 from .explanations import HINT
 from .neuron_page import NeuronPage
 from .weight_page import WeightPage
@@ -84,6 +85,12 @@ class Inspector(WeightPage, NeuronPage, QWidget):
 
         controller.selectionChanged.connect(self._on_controller_selection_changed)
         controller.snapshotChanged.connect(self._on_controller_snapshot_changed)
+        focus = controller.view_state.events.focused_example
+        focus.connect(self._on_view_state_focused_example)
+        self.destroyed.connect(lambda *_: focus.disconnect(self._on_view_state_focused_example, missing_ok=True))
+        #: The focused example and the examples driving the selected weight.
+        self.example_view = ExampleView(controller, themes)
+        self.tabs.addTab(self.example_view, "Examples")
         themes.themeChanged.connect(self._on_themes_theme_changed)
         self._on_themes_theme_changed(themes.theme)
         self._refresh(force=True)
@@ -125,6 +132,9 @@ class Inspector(WeightPage, NeuronPage, QWidget):
         self._bias_editor.cancel()
         self._selection = selection
         self._refresh(force=True)
+
+    def _on_view_state_focused_example(self, *_: object) -> None:
+        self._on_controller_snapshot_changed(self._controller.snapshot)
 
     def _on_controller_snapshot_changed(self, _snapshot: Snapshot) -> None:
         if not self.isVisible():
