@@ -111,14 +111,23 @@ class OutputFocus(QObject):
         xy = self._view.train_positions()
         state = self._controller.view_state
         row = state.focused_example
-        if snap is None or row is None or not 0 <= row < len(xy):
-            self.focus_item.setData(pos=np.zeros((0, 2)))
-        else:
-            self.focus_item.setData(pos=drawable(xy[row:row + 1]))
+        focus = np.zeros((0, 2))
+        if snap is not None and row is not None and 0 <= row < len(xy):
+            focus = drawable(xy[row:row + 1])
+        self._set_if_changed(self.focus_item, focus)
         self.drivers = self._drivers(snap, state.selection, len(xy))
         for sign, item in self.driver_items.items():
             rows = [t.row for t in self.drivers if (t.term > 0) == (sign > 0) and t.term != 0]
-            item.setData(pos=drawable(xy[rows]) if rows else np.zeros((0, 2)))
+            self._set_if_changed(item, drawable(xy[rows]) if rows else np.zeros((0, 2)))
+
+    @staticmethod
+    def _set_if_changed(item: pg.ScatterPlotItem, pos: np.ndarray) -> None:
+        # An unchanged item is not set again: setData repaints the plot under its old and new
+        # extent (for rings spread over the plot, nearly all of it, heatmap included).
+        data = item.data
+        if len(data) == len(pos) and np.array_equal(np.column_stack([data["x"], data["y"]]).reshape(-1, 2), pos):
+            return
+        item.setData(pos=pos)
 
     # ----------------------------------------------------------------------- handlers
 

@@ -92,6 +92,7 @@ class NetworkCanvas(QWidget):
         self._relayouting = False
         self._input_scale: tuple[object, np.ndarray | None] = (None, None)
         self._focus_redraw_pending = False
+        self._frame_for: tuple[object, object] = (None, None)  # (snapshot, layout) of the frame
         #: Python time of the last snapshot handler, ms (for benchmarks).
         self.frame_ms = 0.0
 
@@ -270,7 +271,15 @@ class NetworkCanvas(QWidget):
 
     def _redraw_for_focus(self) -> None:
         self._focus_redraw_pending = False
-        self._redraw()
+        snap, lay = self._snapshot, self._layout
+        if snap is None or lay is None or self._frame_for[0] is not snap or self._frame_for[1] is not lay:
+            self._redraw()
+            return
+        # Same snapshot and layout: only what depends on the focus is built again.
+        self._frame = frames.refocus_frame(self._frame, snap, lay, self.view_mode, self._palette,
+                                           self._source_values(snap), self._focused_row(snap))
+        self._item.update()
+        self._update_bar()
 
     def _on_view_state_view_mode(self, new: ViewMode, old: ViewMode | None = None) -> None:
         self._show_view_mode(new)
@@ -415,6 +424,7 @@ class NetworkCanvas(QWidget):
         dpr = self.view.viewport().devicePixelRatioF()
         self._frame = frames.build_frame(snap, lay, self.view_mode, self._palette, dpr, scale,
                                          self._source_values(snap), self._focused_row(snap))
+        self._frame_for = (snap, lay)
 
     def _focused_row(self, snap: Snapshot) -> int | None:
         row = self._view_state.focused_example

@@ -134,7 +134,15 @@ class Inspector(WeightPage, NeuronPage, QWidget):
         self._refresh(force=True)
 
     def _on_view_state_focused_example(self, *_: object) -> None:
-        self._on_controller_snapshot_changed(self._controller.snapshot)
+        snap, sel = self._controller.snapshot, self._selection
+        if not self.isVisible():
+            self._dirty = True
+        elif snap is not None and sel is not None and self._valid(snap, sel):
+            # Only the example's numbers change with the focus.
+            if isinstance(sel, WeightRef):
+                self._refresh_weight_example(snap, sel)
+            elif isinstance(sel, NeuronRef):
+                self._refresh_neuron_example(snap, sel)
 
     def _on_controller_snapshot_changed(self, _snapshot: Snapshot) -> None:
         if not self.isVisible():
