@@ -267,3 +267,17 @@ def test_focus_is_cleared_when_the_data_changes_size(qtbot, window):
     assert c.view_state.focused_example is None
     assert c.view_state.data_source is DataSource.TRAINING_SET
     worker_barrier(qtbot, c)
+
+
+def test_the_benchmark_times_focus_changes_through_the_key(qtbot, window):
+    from sandbox._qt.gui_bench import SESSIONS, _focus_refresh_times
+    from sandbox.bench import GUI_TARGETS, format_gui_table
+
+    times = _focus_refresh_times(window, 4)
+    assert len(times) == 4 and all(0 < t < float("inf") for t in times)
+    assert window.controller.view_state.focused_example is None  # it cleans up
+    run = SESSIONS["deep_8x16"][0]()
+    assert run.layer_sizes[1:-1] == (16,) * 8 and len(run.X_train) == 1000
+    assert "focus_refresh_p95_ms" in GUI_TARGETS
+    row = {metric: 1.0 for metric in GUI_TARGETS}
+    assert "focus_refresh_p95_ms" in format_gui_table({"deep_8x16": row})
