@@ -9,6 +9,8 @@ One idea per module, each a function of a :class:`~sandbox.session.snapshot.Snap
   mean |δ|, which every snapshot carries.
 * :mod:`.derivatives`: f′(z) per example and neuron.
 * :mod:`.chain_rule`: δ_j = f′(z_j) Σ_k w_jk δ_k at a hidden neuron, row by row.
+* :mod:`.example_focus`: one example at a time: its loss, a, δ and a_i·δ_j per weight, the
+  examples with the largest |a_i·δ_j| for a weight, the canvas's values per data source.
 
 Layering: engine < session < analysis < _qt: nothing here is imported by the session model.
 """
