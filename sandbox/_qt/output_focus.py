@@ -10,7 +10,7 @@ examples drive a weight, with which sign) come from :mod:`sandbox.analysis.examp
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pyqtgraph as pg
@@ -23,8 +23,15 @@ from .controller import SessionController
 from .plot_values import drawable
 from .theme import Theme, ThemeManager
 
-if TYPE_CHECKING:
-    from .output_view import OutputView
+
+
+class OutputView(Protocol):
+    """What the rings need of the output view (which owns this; importing it would be a cycle)."""
+
+    plot_widget: pg.PlotWidget
+    destroyed: object
+
+    def train_positions(self) -> np.ndarray: ...
 
 #: px: how near a click must be to a point to focus it.
 CLICK_RADIUS = 8.0
@@ -48,7 +55,7 @@ class OutputFocus(QObject):
         |a_i·δ_j| first.
     """
 
-    def __init__(self, view: "OutputView", controller: SessionController, themes: ThemeManager) -> None:
+    def __init__(self, view: OutputView, controller: SessionController, themes: ThemeManager) -> None:
         super().__init__(view)
         self._view = view
         self._controller = controller
