@@ -69,4 +69,6 @@ class ViewState:
         self.selection = None
         self.hover = None
         self.focused_example = None
+        if self.data_source is DataSource.EXAMPLE:  # no example to show any more
+            self.data_source = DataSource.TRAINING_SET
         self.time_cursor = None

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sandbox.analysis import weight_gradient_terms
-from sandbox.analysis.chain_rule import example_term, neuron_condition
+from sandbox.analysis.chain_rule import example_product, neuron_condition
 from sandbox.analysis.output_delta import A_MINUS_Y, CHAIN, CROSS_ENTROPY, JACOBIAN, output_delta
 from sandbox.session.naming import NeuronRef, WeightRef
 
@@ -63,7 +63,7 @@ def test_example_terms_average_to_the_data_term():
     run = make_run(hidden=(4, 3), acts=("relu", "tanh"), l1=0.01, l2=0.02, steps=10)
     snap = snap_of(run)
     for ref in (WeightRef(0, 1, 2), WeightRef(1, 3, 0), WeightRef(2, 2, 0)):
-        terms = [example_term(snap, ref, r) for r in range(run.n_train)]
+        terms = [example_product(snap, ref, r) for r in range(run.n_train)]
         for t in terms:
             assert t.product == t.activation * t.delta
         data = weight_gradient_terms(snap, ref).data
@@ -73,7 +73,7 @@ def test_example_terms_average_to_the_data_term():
             + 0.02 * snap.weights[ref.layer][ref.i, ref.j]
         assert total == pytest.approx(snap.grad_weights[ref.layer][ref.i, ref.j], rel=1e-10, abs=1e-16)
     with pytest.raises(ValueError):
-        example_term(snap, WeightRef(0, 0, 0), run.n_train)
+        example_product(snap, WeightRef(0, 0, 0), run.n_train)
 
 
 def test_saturated_and_dead_neurons_on_hand_built_networks():

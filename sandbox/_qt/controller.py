@@ -21,7 +21,8 @@ from ..session import commands as cmd
 from ..session.history_mirror import HistoryMirror
 from ..session.naming import BiasRef, Ref, WeightRef
 from ..session.snapshot import Snapshot
-from ..viewstate import ViewMode, ViewState
+from ..analysis.example_focus import largest_loss_row
+from ..viewstate import DataSource, ViewMode, ViewState
 from .worker import TrainingWorker
 
 
@@ -148,6 +149,9 @@ class SessionController(QObject):
             return  # made before our latest command: stale
         if self._snapshot is not None and snap.run_id != self._snapshot.run_id:
             self.view_state.clear_run_references()
+        focus = self.view_state.focused_example
+        if focus is not None and focus >= snap.train_pass.n_rows:
+            self.focus_example(None)  # the data changed size: that row is another example or gone
         self._snapshot = snap
         self.snapshotChanged.emit(snap)
 
@@ -223,6 +227,41 @@ class SessionController(QObject):
 
     def set_view_mode(self, mode: ViewMode | str) -> None:
         self.view_state.view_mode = ViewMode(mode)
+
+    # ------------------------------------------------------------------ example focus
+
+    def focus_example(self, row: int | None) -> None:
+        """Follow training row ``row`` (the views show that one example), or stop following
+        (None: back to the training-set average)."""
+        vs = self.view_state
+        if row is None:
+            vs.focused_example = None
+            if vs.data_source is DataSource.EXAMPLE:
+                vs.data_source = DataSource.TRAINING_SET
+            return
+        # The source first: a view told of the new row then already knows it shows an example.
+        vs.data_source = DataSource.EXAMPLE
+        vs.focused_example = int(row)
+
+    def step_focus(self, delta: int) -> None:
+        """Focus the next (``delta`` = 1) or previous (−1) training example, wrapping around;
+        with none focused, the first or the last."""
+        snap = self._snapshot
+        n = snap.train_pass.n_rows if snap is not None else 0
+        if n == 0:
+            return
+        row = self.view_state.focused_example
+        if row is None:
+            self.focus_example(0 if delta > 0 else n - 1)
+        else:
+            self.focus_example((row + delta) % n)
+
+    def focus_largest_loss(self) -> None:
+        """Focus the training example with the largest loss right now."""
+        if self._snapshot is not None:
+            row = largest_loss_row(self._snapshot)
+            if row is not None:
+                self.focus_example(row)
 
     # ---------------------------------------------------------------------- shutdown
 

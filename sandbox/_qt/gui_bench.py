@@ -1,8 +1,9 @@
 """``backprop-sandbox bench --gui``: the desktop app's responsiveness, measured offscreen.
 
 For each session (the default one, the largest example, 7 features and six hidden layers of 8
-tanh, and the widest network the size limits allow with room, the engine benchmark's
-2-64-64-64-1 relu on 2,000 points) it reports:
+tanh, the widest network the size limits allow with room, the engine benchmark's
+2-64-64-64-1 relu on 2,000 points, and the deepest one issue 8 asks to follow one example
+through: 8 hidden layers of 16 tanh on 1,000 training examples) it reports:
 
 ==============================  ==============================================================
 gui_vs_headless_throughput      steps/s with the window open and live ÷ steps/s of a headless
@@ -15,6 +16,9 @@ edit_refresh_p95_ms             from typing a weight into the inspector (paused)
                                 inspector showing the recomputed gradient
 chain_rule_refresh_p95_ms       from selecting another weight (paused) to the inspector's
                                 chain-rule tab showing its tables, painted
+focus_refresh_p95_ms            from pressing ] (focus the next example; Gradients view, a weight
+                                selected, the inspector's Examples tab shown) to every view having
+                                handled it and repainted
 startup_median_s                from starting ``python -m sandbox`` to the window being shown
                                 (the sessions that have a file)
 ==============================  ==============================================================
@@ -47,12 +51,22 @@ def _widest_run() -> TrainingRun:
     )
 
 
+def _deep_run() -> TrainingRun:
+    """Issue 8's case for following one example: 8 hidden layers × 16, 1,000 training examples."""
+    return TrainingRun.create(
+        DataSpec(source="spiral", n_points=2000, noise=0.1, train_fraction=0.5, seed=1),
+        network=NetworkSpec((16,) * 8, ("tanh",) * 8),
+        hyper=Hyperparameters(optimizer="adam", learning_rate=0.003, batch_size=32),
+    )
+
+
 #: Session name → (how to build the run, the file to launch the app with, or "" for no
 #: start-up timing).
 SESSIONS = {
     "default": (default_run, None),
     "largest_7x6x8": (lambda: load(LARGEST), str(LARGEST)),
     "widest_2x64x3": (_widest_run, ""),
+    "deep_8x16": (_deep_run, ""),
 }
 
 
@@ -198,6 +212,41 @@ def _chain_rule_refresh_times(window, repeats: int) -> list[float]:
     return times
 
 
+def _focus_refresh_times(window, repeats: int) -> list[float]:
+    """Press ] (the real shortcut) to focus the next example; time until every view has handled
+    the change and repainted (the canvas redraws once the event loop is back, the plots post
+    their paints: three rounds of events, as in :func:`_redraw_times`)."""
+    from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
+    from PySide6.QtTest import QTest
+
+    from ..session.naming import WeightRef
+    from .screenshot import settle
+
+    controller = window.controller
+    controller.pause()
+    controller.select(WeightRef(1, 0, 0))
+    window.canvas.set_view_mode("gradients")
+    window.inspector.tabs.setCurrentWidget(window.inspector.example_view)
+    window.activateWindow()
+    settle(100)
+    app = QCoreApplication.instance()
+    flags = QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents
+    times = []
+    for _ in range(repeats):
+        app.processEvents(flags)
+        before = controller.view_state.focused_example
+        start = time.perf_counter()
+        QTest.keyClick(window, Qt.Key.Key_BracketRight)
+        for _ in range(3):
+            app.processEvents(flags)
+        elapsed = (time.perf_counter() - start) * 1e3
+        changed = controller.view_state.focused_example != before
+        times.append(elapsed if changed else float("inf"))  # a key that did nothing fails the target
+    window.inspector.tabs.setCurrentIndex(0)
+    controller.focus_example(None)
+    return times
+
+
 def _startup_times(path: str | None, repeats: int) -> list[float]:
     env = dict(os.environ, BACKPROP_SANDBOX_STARTUP_PROBE="1", QT_QPA_PLATFORM="offscreen")
     command = [sys.executable, "-m", "sandbox"] + ([path] if path else [])
@@ -240,6 +289,7 @@ def bench_gui(quick: bool = False, log: TextIO | None = None) -> dict:
         redraw = _redraw_times(window, 15 if quick else 40)
         edits = _edit_refresh_times(window, 10 if quick else 30)
         chain = _chain_rule_refresh_times(window, 10 if quick else 30)
+        focus = _focus_refresh_times(window, 20 if quick else 60)
         window.skip_unsaved_prompt = True
         window.close()
         settle(50)
@@ -249,6 +299,7 @@ def bench_gui(quick: bool = False, log: TextIO | None = None) -> dict:
             "redraw_median_ms": statistics.median(redraw),
             "edit_refresh_p95_ms": _percentile(edits, 95),
             "chain_rule_refresh_p95_ms": _percentile(chain, 95),
+            "focus_refresh_p95_ms": _percentile(focus, 95),
             "startup_median_s": (statistics.median(_startup_times(path, 2 if quick else 5))
                                  if path != "" else float("nan")),
         }

@@ -26,6 +26,7 @@ from superqt import QElidingLabel
 
 from ..session.snapshot import Snapshot
 from .controller import SessionController
+from .output_focus import OutputFocus
 from .plot_values import DRAWABLE_MAX, drawable, drawable_range
 from .theme import Theme, ThemeManager, class_color, diverging_lut
 
@@ -208,6 +209,8 @@ class OutputView(QWidget):
         self._value_range = 1.0
         self._class_rgb = np.zeros((0, 3), np.float32)
         self._neutral_rgb = np.zeros(3, np.float32)
+        #: Where each training point is drawn (view coordinates), in training-row order.
+        self._train_xy = np.zeros((0, 2))
 
         self.show_test_checkbox.toggled.connect(self._on_show_test_toggled)
         self.discretize_checkbox.toggled.connect(self._on_discretize_toggled)
@@ -215,8 +218,15 @@ class OutputView(QWidget):
         themes.themeChanged.connect(self._on_themes_theme_changed)
         if controller.snapshot is not None:
             self._on_controller_snapshot_changed(controller.snapshot)
+        #: The focused example's ring, the rings of the examples driving the selected weight,
+        #: and clicks that focus a point (its own module: see output_focus).
+        self.focus = OutputFocus(self, controller, themes)
 
     # ------------------------------------------------------------------------- public
+
+    def train_positions(self) -> np.ndarray:
+        """(n_train, 2): where each training example is drawn, in training-row order."""
+        return self._train_xy
 
     def test_points_visible(self) -> bool:
         """True when test examples are drawn (the box is checked and there are any)."""
@@ -401,6 +411,7 @@ class OutputView(QWidget):
 
         inputs = drawable(ds.inputs[:, :2])
         train, test = inputs[ds.train_indices], inputs[ds.test_indices]
+        self._train_xy = train[:, :2]
         if self.mode == "classification2d":
             for (tr_rows, te_rows), tr_item, te_item in zip(self._groups, self._train_items, self._test_items):
                 tr_item.setData(pos=train[tr_rows, :2])
@@ -446,11 +457,14 @@ class OutputView(QWidget):
                 y_te = ds.targets[ds.test_indices][te_rows] if n_out == 1 else np.ones(len(te_rows))
                 tr_item.setData(x=x_train[tr_rows], y=y_tr)
                 te_item.setData(x=x_test[te_rows], y=y_te)
+            y_all = ds.targets[ds.train_indices] if n_out == 1 else np.ones(len(x_train))
+            self._train_xy = np.column_stack([x_train, y_all])
             y_lo, y_hi = -0.05, 1.05
         else:
             self._set_labels(ds.input_names[0], ds.target_name)
             t = drawable(ds.targets)
             self._train_items[0].setData(x=x_train, y=t[ds.train_indices])
+            self._train_xy = np.column_stack([x_train, t[ds.train_indices]])
             self._test_items[0].setData(x=x_test, y=t[ds.test_indices])
             y_lo, y_hi = _padded(t)
         self._vb.setRange(xRange=(x0, x1), yRange=drawable_range(y_lo, y_hi), padding=0.0)
@@ -567,6 +581,7 @@ class OutputView(QWidget):
         ds = snap.dataset
         xt, yt = self._pva_xy(snap, snap.train_outputs, ds.train_indices, self._jitter_train)
         xs, ys = self._pva_xy(snap, snap.test_outputs, ds.test_indices, self._jitter_test)
+        self._train_xy = np.column_stack([xt, yt])
         for (tr_rows, te_rows), tr_item, te_item in zip(self._groups, self._train_items, self._test_items):
             tr_item.setData(x=xt[tr_rows], y=yt[tr_rows])
             te_item.setData(x=xs[te_rows], y=ys[te_rows])

@@ -11,6 +11,8 @@ One idea per module, each a function of a :class:`~sandbox.session.snapshot.Snap
 * :mod:`.chain_rule`: δ_j = f′(z_j) Σ_k w_jk δ_k at a hidden neuron, row by row; one
   example's term a_i·δ_j of ∂J/∂w; whether a neuron is saturated or dead.
 * :mod:`.output_delta`: δ at an output neuron, from the loss (a − y and its kin).
+* :mod:`.example_focus`: one example at a time: its loss, a, δ and a_i·δ_j per weight, the
+  examples with the largest |a_i·δ_j| for a weight, the canvas's values per data source.
 
 Layering: engine < session < analysis < _qt: nothing here is imported by the session model.
 """

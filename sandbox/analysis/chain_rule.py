@@ -168,7 +168,7 @@ def chain_rule(
 
 
 @dataclass(frozen=True)
-class ExampleTerm:
+class ExampleProduct:
     """One example's term a_i·δ_j of the data term (1/n) Σ_r a_{ri}·δ_{rj} of ∂J/∂w."""
 
     example: int
@@ -177,7 +177,7 @@ class ExampleTerm:
     product: float
 
 
-def example_term(snapshot: "Snapshot", ref: WeightRef, example: int, *, batch: bool = False) -> ExampleTerm:
+def example_product(snapshot: "Snapshot", ref: WeightRef, example: int, *, batch: bool = False) -> ExampleProduct:
     """a_i, δ_j and a_i·δ_j of weight ``ref`` at row ``example`` of the pass (see the module;
     ``batch`` as in :func:`chain_rule`).  Averaged over the rows, the products give the data
     term of :func:`~sandbox.analysis.gradient_terms.weight_gradient_terms`."""
@@ -189,7 +189,7 @@ def example_term(snapshot: "Snapshot", ref: WeightRef, example: int, *, batch: b
     a = float(passes.forward.activations[layer][example, ref.i])
     with np.errstate(all="ignore"):
         delta = float(passes.backward.grad_pre_activations[layer][example, ref.j] * n)  # type: ignore[union-attr]
-        return ExampleTerm(int(example), a, delta, a * delta)
+        return ExampleProduct(int(example), a, delta, a * delta)
 
 
 # ------------------------------------------------------------------ saturated or dead neurons

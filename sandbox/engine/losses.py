@@ -50,6 +50,24 @@ def _cross_entropy(z: Array, a: Array, y: Array, act: Activation) -> tuple[float
     return loss, a * y_sum - y
 
 
+def _mse_rows(z: Array, a: Array, y: Array) -> Array:
+    """ℓ_r = ½ Σ_k (a_rk − y_rk)², one per row."""
+    diff = a - y
+    return 0.5 * np.einsum("rk,rk->r", diff, diff)
+
+
+def _bce_rows(z: Array, a: Array, y: Array) -> Array:
+    """ℓ_r = Σ_k [log(1 + e^z_rk) − z_rk·y_rk], one per row (as :func:`_bce`)."""
+    return (np.logaddexp(0.0, z) - z * y).sum(axis=1)
+
+
+def _cross_entropy_rows(z: Array, a: Array, y: Array) -> Array:
+    """ℓ_r = Σ_k y_rk (lse(z_r) − z_rk), one per row (as :func:`_cross_entropy`)."""
+    zmax = z.max(axis=1, keepdims=True)
+    lse = zmax + np.log(np.exp(z - zmax).sum(axis=1, keepdims=True))
+    return (y * (lse - z)).sum(axis=1)
+
+
 @dataclass(frozen=True)
 class Loss:
     """A loss function.
@@ -62,19 +80,23 @@ class Loss:
         ``(mean_loss, δ_out) = evaluate(z_out, a_out, y, output_activation)``.
     requires_activation
         The output activation this loss is defined for, or None for any.
+    per_example
+        ``ℓ = per_example(z_out, a_out, y)``: each row's loss ℓ_r, (n,); ``evaluate``'s mean
+        loss is their mean (up to rounding).  For views that follow one example.
     """
 
     name: str
     evaluate: Callable[[Array, Array, Array, Activation], tuple[float, Array]]
     requires_activation: str | None = None
+    per_example: Callable[[Array, Array, Array], Array] | None = None
 
 
 LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in (
-        Loss("mse", _mse),
-        Loss("bce", _bce, requires_activation="sigmoid"),
-        Loss("cross_entropy", _cross_entropy, requires_activation="softmax"),
+        Loss("mse", _mse, per_example=_mse_rows),
+        Loss("bce", _bce, requires_activation="sigmoid", per_example=_bce_rows),
+        Loss("cross_entropy", _cross_entropy, requires_activation="softmax", per_example=_cross_entropy_rows),
     )
 }
 

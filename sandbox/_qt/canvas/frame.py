@@ -16,6 +16,7 @@ from pyqtgraph.functions import arrayToQPath
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainterPath, QPen
 
+from ...analysis.example_focus import SourceValues, example_activations
 from ...formatting import format_number
 from ...session.snapshot import Snapshot
 from ..theme import Theme, diverging_lut
@@ -78,13 +79,22 @@ class Frame:
     node_fill: list[QColor] | None = None  # >2 inputs: plain colours
     halos: list[tuple[QRectF, QColor]] = field(default_factory=list)
     bias_rects: tuple[list[QRectF], list[QRectF]] = ((), ())  # type: ignore[assignment]
+    node_levels: tuple[Array, Array] | None = None  # per node (lo, hi) of the colour range
+    example_points: Array | None = None  # (N, 2): the focused example's mark on each node
 
 
-def connection_values(snap: Snapshot, mode: str) -> tuple[Array | None, str]:
-    """The flat per-connection values of view mode ``mode``, and the caption."""
+def connection_values(snap: Snapshot, mode: str, source: SourceValues | None = None) -> tuple[Array | None, str]:
+    """The flat per-connection values of view mode ``mode``, and the caption.
+
+    ``source``: the Gradients view's values for the view state's data source (the last batch,
+    or one example's a_i·δ_j); None, or the training set's, keeps the training set's ∂J/∂w
+    (the pending batch's while a phase-stepped backward pass waits).
+    """
     if mode == "weights":
         return np.concatenate([w.ravel() for w in snap.weights]), "weights w"
     if mode == "gradients":
+        if source is not None and source.source.value != "training_set":
+            return np.concatenate([g.ravel() for g in source.grad_weights]), source.caption
         if snap.phase == "backward" and snap.batch_gradients is not None:
             grads = snap.batch_gradients[0]
             caption = f"∂J/∂w of the batch ({len(snap.batch_indices)})"
@@ -98,34 +108,67 @@ def connection_values(snap: Snapshot, mode: str) -> tuple[Array | None, str]:
 
 
 def build_frame(snap: Snapshot, lay: Layout, mode: str, palette: Palette, dpr: float,
-                input_scale: Array | None) -> Frame:
+                input_scale: Array | None, source: SourceValues | None = None,
+                example: int | None = None) -> Frame:
     """Everything snapshot ``snap`` draws in view mode ``mode``.
 
     ``input_scale``: each raw input's largest |value| (plain nodes only), or None.
+    ``source``: the data source's gradient values and |δ| (see :func:`connection_values`).
+    ``example``: the focused training row, marked on every node (its position on each
+    heatmap, its value on each curve, its activation as the colour of plain nodes), or None.
     """
     frame = Frame()
-    build_connections(frame, snap, lay, mode, palette)
+    build_connections(frame, snap, lay, mode, palette, source)
     grid = snap.grid
+    if example is not None and not 0 <= example < snap.train_pass.n_rows:
+        example = None
     if grid is None:
-        build_plain_nodes(frame, snap, palette, input_scale)
+        build_plain_nodes(frame, snap, palette, input_scale, example)
     elif grid.is_2d:
         build_heatmaps(frame, snap, lay, palette, dpr)
     else:
         build_curves(frame, snap, lay, palette)
+    if example is not None and grid is not None:
+        build_example_points(frame, snap, lay, example)
     build_biases(frame, snap, lay)
     if mode == "gradients":
-        build_halos(frame, snap, lay, palette.theme)
+        deltas = None
+        if source is not None and source.source.value != "training_set":
+            deltas = source.mean_abs_delta
+        build_halos(frame, snap, lay, palette.theme, deltas)
     return frame
 
 
-def build_connections(frame: Frame, snap: Snapshot, lay: Layout, mode: str, palette: Palette) -> None:
+def refocus_frame(old: Frame, snap: Snapshot, lay: Layout, mode: str, palette: Palette,
+                  source: SourceValues | None, example: int | None) -> Frame:
+    """``old`` (built for this snapshot and layout) for a new focused example or data source:
+    connections, glow and the example's marks again; the node pictures and bias bars, which
+    do not depend on the focus, are kept (plain nodes, coloured by the example, are redone)."""
+    if snap.grid is None:
+        return build_frame(snap, lay, mode, palette, 1.0, input_scale(snap), source, example)
+    frame = Frame(node_image=old.node_image, node_pixels=old.node_pixels, tile=old.tile,
+                  tile_width=old.tile_width, curves=old.curves, zero_lines=old.zero_lines,
+                  node_fill=old.node_fill, bias_rects=old.bias_rects, node_levels=old.node_levels)
+    build_connections(frame, snap, lay, mode, palette, source)
+    if example is not None and 0 <= example < snap.train_pass.n_rows:
+        build_example_points(frame, snap, lay, example)
+    if mode == "gradients":
+        deltas = None
+        if source is not None and source.source.value != "training_set":
+            deltas = source.mean_abs_delta
+        build_halos(frame, snap, lay, palette.theme, deltas)
+    return frame
+
+
+def build_connections(frame: Frame, snap: Snapshot, lay: Layout, mode: str, palette: Palette,
+                      source: SourceValues | None = None) -> None:
     """Bucket connections by (sign, magnitude level): one pen and one segment array each.
 
     Width grows linearly with |value| / max |value| over every shown connection (this frame),
     from MIN_WIDTH to the layout's max width; weak connections also fade toward the
     background.  Buckets are drawn weakest first, so strong connections lie on top.
     """
-    values, _ = connection_values(snap, mode)
+    values, _ = connection_values(snap, mode, source)
     n = lay.conn_x.shape[0]
     theme = palette.theme
     segments = lay.segments
@@ -138,12 +181,16 @@ def build_connections(frame: Frame, snap: Snapshot, lay: Layout, mode: str, pale
         return
     e = enc.encode_connections(values)
     symbol = SYMBOLS[mode]
+    if mode == "gradients" and source is not None and source.source.value == "example":
+        symbol = "|aᵢ·δⱼ|"  # one example's term: no L1/L2 part (those belong to the average)
     if e.broken.any():
         # A diverged run: saying "0" (or drawing them thin) would hide that they overflowed.
         frame.legend = (f"at the kept (last finite) weights, {int(e.broken.sum())} of {n} "
                         f"{symbol[1:-1]} overflow: training diverged")
     elif e.top > 0:
         frame.legend = f"line width ∝ {symbol}; thickest = {format_number(e.top)}"
+        if symbol == "|aᵢ·δⱼ|":
+            frame.legend += " (this example's term alone: no L1/L2; the glow is its |δ|)"
     else:
         frame.legend = f"every {symbol[1:-1]} is 0"
     styles = palette.connection_styles(lay.max_width)
@@ -183,6 +230,7 @@ def build_heatmaps(frame: Frame, snap: Snapshot, lay: Layout, palette: Palette, 
     r = A.shape[0]
     abs_max = np.abs(A).reshape(-1, A.shape[2]).max(axis=0)
     lo, hi = enc.node_levels(snap.layer_sizes, snap.activation_names, abs_max)
+    frame.node_levels = (lo, hi)
     idx = enc.lut_index(A, lo, hi)
     # (N, r, r) with image row 0 at the top (grid row 0 is the bottom).
     pixels = np.ascontiguousarray(palette.lut32[np.ascontiguousarray(idx.transpose(2, 0, 1)[:, ::-1, :])])
@@ -199,6 +247,7 @@ def build_curves(frame: Frame, snap: Snapshot, lay: Layout, palette: Palette) ->
         A = np.concatenate(grid.activations, axis=1, dtype=np.float32)  # (R, N)
     R, N = A.shape
     lo, hi = enc.node_levels(snap.layer_sizes, snap.activation_names, np.abs(A).max(axis=0))
+    frame.node_levels = (lo, hi)
     strip = np.ascontiguousarray(palette.faded_lut32[enc.lut_index(A, lo, hi).T])  # (N, R)
     frame.node_pixels = strip
     frame.node_image = QImage(strip.data, R, N, R * 4, QImage.Format.Format_RGB32)
@@ -233,9 +282,12 @@ def input_scale(snap: Snapshot) -> Array | None:
     return np.abs(inputs).max(axis=0) if inputs.shape[1] == snap.layer_sizes[0] else None
 
 
-def build_plain_nodes(frame: Frame, snap: Snapshot, palette: Palette, scale: Array | None) -> None:
-    """>2 raw inputs: no plane to draw, so each node is coloured by its mean activation."""
-    means = np.concatenate([np.asarray(m, dtype=np.float64) for m in snap.neurons.mean_activation])
+def build_plain_nodes(frame: Frame, snap: Snapshot, palette: Palette, scale: Array | None,
+                      example: int | None = None) -> None:
+    """>2 raw inputs: no plane to draw, so each node is coloured by its mean activation (by
+    the focused example's activation when one is followed)."""
+    per_layer = snap.neurons.mean_activation if example is None else example_activations(snap, example)
+    means = np.concatenate([np.asarray(m, dtype=np.float64) for m in per_layer])
     n_in = snap.layer_sizes[0]
     abs_max = np.abs(means)
     if scale is not None:
@@ -265,9 +317,12 @@ def build_biases(frame: Frame, snap: Snapshot, lay: Layout) -> None:
     frame.bias_rects = (pos, neg)
 
 
-def build_halos(frame: Frame, snap: Snapshot, lay: Layout, theme: Theme) -> None:
-    """Gradients view: a glow in the accent colour ∝ mean |δ| (normalised over all neurons)."""
-    deltas = [d for d in snap.neurons.mean_abs_delta[1:] if d is not None]
+def build_halos(frame: Frame, snap: Snapshot, lay: Layout, theme: Theme,
+                source_deltas: tuple[Array, ...] | None = None) -> None:
+    """Gradients view: a glow in the accent colour ∝ mean |δ| (normalised over all neurons);
+    ``source_deltas`` (per layer 1 … L) replaces the training set's mean |δ|."""
+    per_layer = snap.neurons.mean_abs_delta[1:] if source_deltas is None else source_deltas
+    deltas = [np.asarray(d, dtype=np.float64) for d in per_layer if d is not None]
     if not deltas:
         return
     d = np.concatenate(deltas)
@@ -279,11 +334,42 @@ def build_halos(frame: Frame, snap: Snapshot, lay: Layout, theme: Theme) -> None
     first = int(lay.offsets[1])
     e_max = max(3.0, min(8.0, lay.gap / 2))
     halos = []
+    # Every glow colour at once (opaque: cheap to fill); one blend() per neuron cost ~9 ms on
+    # 8 × 16 neurons, too much for a focus change.
+    base, accent = enc.rgb(theme.base), enc.rgb(theme.accent)
+    rgb = np.clip(np.round(base + (accent - base) * (0.2 + 0.6 * norm)[:, None]), 0, 255).astype(int)
     for k, v in enumerate(norm):
         if v < 0.02:
             continue
         e = 1.5 + (e_max - 1.5) * v
-        c = blend(theme.accent, theme.base, 0.2 + 0.6 * v)  # opaque: cheap to fill
+        r, g, b = rgb[k]
         rect = QRectF(*lay.node_rect(first + k)).adjusted(-e, -e, e, e)
-        halos.append((rect, c))
+        halos.append((rect, QColor(int(r), int(g), int(b))))
     frame.halos = halos
+
+
+def build_example_points(frame: Frame, snap: Snapshot, lay: Layout, row: int) -> None:
+    """Where the focused example sits on each node: on a heatmap, at its (x1, x2) in the input
+    plane; on a 1-D curve, at its x and the node's activation for it."""
+    grid = snap.grid
+    x0, x1, y0, y1 = grid.extent
+    index = int(snap.dataset.train_indices[row])
+    point = snap.dataset.inputs[index]
+    s = lay.node
+    with np.errstate(all="ignore"):
+        fx = np.clip((point[0] - x0) / (x1 - x0), 0.0, 1.0)
+        if grid.is_2d:
+            fy = np.clip((point[1] - y0) / (y1 - y0), 0.0, 1.0)
+            px = lay.node_x + fx * s
+            py = lay.node_y + (1.0 - fy) * s  # the image's row 0 is the plane's top
+        else:
+            pad = 3.0
+            a = np.concatenate([np.asarray(v, dtype=np.float64) for v in example_activations(snap, row)])
+            lo, hi = frame.node_levels if frame.node_levels is not None else (a - 1, a + 1)
+            v = np.clip(np.nan_to_num((a - lo) / np.maximum(hi - lo, 1e-12), nan=0.5), 0.0, 1.0)
+            px = lay.node_x + pad + fx * (s - 2 * pad)
+            py = lay.node_y + s - pad - v * (s - 2 * pad)
+    points = np.column_stack([px, py])
+    if not np.isfinite(points).all():
+        return
+    frame.example_points = points

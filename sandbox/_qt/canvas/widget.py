@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 from superqt import QElidingLabel
 
+from ...analysis.example_focus import SourceValues, source_values
 from ...session.naming import NeuronRef, Ref, WeightRef
 from ...session.snapshot import Snapshot
 from ...viewstate import ViewMode
@@ -43,6 +44,7 @@ from .hit_testing import clearest_point, hit_test
 from .layout import Layout, TextMetrics, compute_layout, header_texts, layout_for_area
 from .painting import NetworkItem, Scene, layout_paths, paint_marks, paint_network
 from .phase_strip import PhaseStrip, just_ran_phase
+from .source_switch import SourceBar
 from .tooltips import hover_rows, plain_text, tooltip_html
 
 VIEW_MODES = tuple(m.value for m in ViewMode)  # "weights", "gradients", "updates"
@@ -89,6 +91,8 @@ class NetworkCanvas(QWidget):
         self._exporting = False
         self._relayouting = False
         self._input_scale: tuple[object, np.ndarray | None] = (None, None)
+        self._focus_redraw_pending = False
+        self._frame_for: tuple[object, object] = (None, None)  # (snapshot, layout) of the frame
         #: Python time of the last snapshot handler, ms (for benchmarks).
         self.frame_ms = 0.0
 
@@ -101,7 +105,9 @@ class NetworkCanvas(QWidget):
         events = self._view_state.events
         callbacks = ((events.selection, self._on_view_state_selection),
                      (events.hover, self._on_view_state_hover),
-                     (events.view_mode, self._on_view_state_view_mode))
+                     (events.view_mode, self._on_view_state_view_mode),
+                     (events.focused_example, self._on_view_state_focus),
+                     (events.data_source, self._on_view_state_focus))
         for signal, callback in callbacks:
             signal.connect(callback)
 
@@ -151,6 +157,10 @@ class NetworkCanvas(QWidget):
         self.phase_strip = PhaseStrip(bar)
         row.addWidget(self.phase_strip)
         outer.addWidget(bar)
+        #: Show: Training set | Last batch | Example #k, and the focused example.
+        self.source_bar = SourceBar(self._controller, self)
+        self.source_switch = self.source_bar.switch
+        outer.addWidget(self.source_bar)
 
         self._scene = QGraphicsScene(self)
         self._scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
@@ -255,6 +265,25 @@ class NetworkCanvas(QWidget):
         if new is None:
             self._set_hover_text("")
 
+    def _on_view_state_focus(self, *_: object) -> None:
+        # Focusing sets the data source and the example: one redraw for both, once the
+        # event loop is back (a benchmark's clock includes it).
+        if not self._focus_redraw_pending:
+            self._focus_redraw_pending = True
+            QTimer.singleShot(0, self._redraw_for_focus)
+
+    def _redraw_for_focus(self) -> None:
+        self._focus_redraw_pending = False
+        snap, lay = self._snapshot, self._layout
+        if snap is None or lay is None or self._frame_for[0] is not snap or self._frame_for[1] is not lay:
+            self._redraw()
+            return
+        # Same snapshot and layout: only what depends on the focus is built again.
+        self._frame = frames.refocus_frame(self._frame, snap, lay, self.view_mode, self._palette,
+                                           self._source_values(snap), self._focused_row(snap))
+        self._update_items()
+        self._update_bar()
+
     def _on_view_state_view_mode(self, new: ViewMode, old: ViewMode | None = None) -> None:
         self._show_view_mode(new)
         self._redraw()
@@ -306,6 +335,7 @@ class NetworkCanvas(QWidget):
         self._bar.setPalette(pal)
         self._caption.setStyleSheet(f"QLabel {{ color: {theme.muted}; }}")
         self.phase_strip.set_theme(theme)
+        self.source_bar.set_theme(theme)
         on_accent = "#101014" if theme.dark else "#ffffff"
         radius = {"first": "border-top-left-radius: 4px; border-bottom-left-radius: 4px;",
                   "mid": "border-left: none;",
@@ -396,7 +426,19 @@ class NetworkCanvas(QWidget):
                 self._input_scale = (snap.dataset, frames.input_scale(snap))
             scale = self._input_scale[1]
         dpr = self.view.viewport().devicePixelRatioF()
-        self._frame = frames.build_frame(snap, lay, self.view_mode, self._palette, dpr, scale)
+        self._frame = frames.build_frame(snap, lay, self.view_mode, self._palette, dpr, scale,
+                                         self._source_values(snap), self._focused_row(snap))
+        self._frame_for = (snap, lay)
+
+    def _focused_row(self, snap: Snapshot) -> int | None:
+        row = self._view_state.focused_example
+        return row if row is not None and 0 <= row < snap.train_pass.n_rows else None
+
+    def _source_values(self, snap: Snapshot) -> SourceValues | None:
+        """The Gradients view's values for the data source (None: the training set's)."""
+        if self.view_mode != "gradients":
+            return None
+        return source_values(snap, self._view_state.data_source, self._focused_row(snap))
 
     def _update_items(self) -> None:
         """A new frame: the cached network and its marks both paint again."""
@@ -422,7 +464,10 @@ class NetworkCanvas(QWidget):
         if snap is None:
             return
         self.phase_strip.set_phase(just_ran_phase(snap))
-        _, caption = frames.connection_values(snap, self.view_mode)
+        _, caption = frames.connection_values(snap, self.view_mode, self._source_values(snap))
+        row = self._focused_row(snap)
+        if row is not None and self.view_mode != "gradients":
+            caption += f"; ◦ marks example #{int(snap.dataset.train_indices[row])}"
         if caption != self._caption.text():
             self._caption.setText(caption)
             self._caption.setToolTip(caption)

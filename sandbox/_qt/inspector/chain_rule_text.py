@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from ...analysis.chain_rule import ChainRule, ExampleTerm, NeuronCondition
+from ...analysis.chain_rule import ChainRule, ExampleProduct, NeuronCondition
 from ...analysis.gradient_terms import WeightGradientTerms
 from ...analysis.output_delta import A_MINUS_Y, CHAIN, CROSS_ENTROPY, JACOBIAN, OutputDelta
 from ...formatting import format_number, format_percent
@@ -66,7 +66,7 @@ def weight_formula(ref: WeightRef, terms: WeightGradientTerms) -> str:
     return "<br>".join(lines)
 
 
-def example_formula(ref: WeightRef, term: ExampleTerm, average: float) -> str:
+def example_formula(ref: WeightRef, term: ExampleProduct, average: float) -> str:
     """One example's own term: ∂ℓ_r/∂w = a_i·δ_j, with the training-set gradient for scale."""
     name = escape(ref.name)
     return "<br>".join([

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
                                QSizePolicy, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ...analysis import weight_gradient_terms
-from ...analysis.chain_rule import chain_rule, example_term, neuron_condition
+from ...analysis.chain_rule import chain_rule, example_product, neuron_condition
 from ...analysis.output_delta import output_delta
 from ...formatting import format_number, format_percent
 from ...session.naming import BiasRef, NeuronRef, Ref, WeightRef
@@ -278,7 +278,7 @@ class ChainRuleView(QWidget):
             if example is None:
                 parts.append(text.weight_formula(sel, terms))
             else:
-                parts.append(text.example_formula(sel, example_term(snap, sel, example), terms.total))
+                parts.append(text.example_formula(sel, example_product(snap, sel, example), terms.total))
         parts.append(self._draw_delta(snap, neuron, example, batch, theme))
         self._draw_incoming(snap, neuron, sel, example, batch, theme)
         self.formula_label.setText("<br><br>".join(parts).replace("{muted}", theme.muted))
@@ -360,7 +360,7 @@ class ChainRuleView(QWidget):
                 blame = weight_gradient_terms(snap, ref, batch=batch).total
                 a = float(snap.neurons.mean_activation[layer][ref.i]) if not batch else None
             else:
-                term = example_term(snap, ref, example)
+                term = example_product(snap, ref, example)
                 blame, a = term.product, term.activation
             if ref == sel:
                 chosen = len(rows)

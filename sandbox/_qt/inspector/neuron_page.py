@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...analysis.example_focus import example_neuron
 from ...formatting import format_number
 from ...session.naming import BiasRef, NeuronRef, WeightRef
 from ...session.snapshot import Snapshot
@@ -91,6 +92,17 @@ class NeuronPage(LabelFactory):
             grid.addWidget(value, row, 1)
             self._stat_names.append(name)
             self._stat_values.append(value)
+        # The focused example's a and δ (shown only while one is followed).
+        self._example_names: list[QLabel] = []
+        self.example_values: list[QLabel] = []
+        for row in range(3, 5):
+            name = self._caption()
+            value = self._number_label()
+            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            grid.addWidget(name, row, 0)
+            grid.addWidget(value, row, 1)
+            self._example_names.append(name)
+            self.example_values.append(value)
         grid.setColumnStretch(0, 1)
         lay.addLayout(grid)
         self._neuron_note = self._caption(wrap=True)
@@ -177,6 +189,7 @@ class NeuronPage(LabelFactory):
             self._stat_values[2].setText("")
             rows = [WeightRef(0, j, k) for k in range(snap.layer_sizes[1])]
             self._fill_table(snap, rows, lambda s: short_unit_name(snap, 1, s.j), force)
+            self._refresh_neuron_example(snap, sel)
             return
 
         bias = float(snap.biases[layer - 1][j])
@@ -203,6 +216,22 @@ class NeuronPage(LabelFactory):
         self._neuron_reading.setText(bias_sentence(grad_b))
         rows = [WeightRef(layer - 1, i, j) for i in range(snap.layer_sizes[layer - 1])]
         self._fill_table(snap, rows, lambda s: short_unit_name(snap, layer - 1, s.i), force)
+        self._refresh_neuron_example(snap, sel)
+
+    def _refresh_neuron_example(self, snap: Snapshot, sel: NeuronRef) -> None:
+        """The focused example's a and δ beside the means (hidden when none is followed)."""
+        row = self._controller.view_state.focused_example
+        shown = row is not None and 0 <= row < snap.train_pass.n_rows
+        a, delta = example_neuron(snap, sel, row) if shown else (None, None)
+        index = int(snap.dataset.train_indices[row]) if shown else 0
+        texts = ((f"example #{index}  a", a), (f"example #{index}  δ", delta))
+        for (name, value), name_label, value_label in zip(texts, self._example_names, self.example_values):
+            visible = shown and value is not None
+            name_label.setVisible(visible)
+            value_label.setVisible(visible)
+            if visible:
+                name_label.setText(name)
+                value_label.setText(format_number(value, DIGITS, signed=True))
 
     def _fill_table(self, snap: Snapshot, rows: list[WeightRef], name_of, force: bool) -> None:
         """Rows of (name, w, ∂J/∂w); items are reused and only changed texts are set."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QLocale, QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QLocale, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QValidator
 from PySide6.QtWidgets import QApplication, QDoubleSpinBox, QGridLayout, QLabel, QSlider, QWidget
 from superqt.utils import QSignalThrottler
@@ -113,6 +113,14 @@ class NumberSpinBox(QDoubleSpinBox):
         show_refusal(self, f"“{shown}” refused: type a finite number (|x| ≤ {FLOAT_MAX:.4g}); "
                            f"the value stays {self.textFromValue(self.value())}. Escape puts it back.")
         return True
+
+    def event(self, event) -> bool:  # noqa: N802 (Qt override)
+        # Escape is also the window's "back to the training set" key: while typing here it
+        # abandons the typing instead (claimed before the window's shortcut sees it).
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape:
+            event.accept()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.key() == Qt.Key.Key_Escape:

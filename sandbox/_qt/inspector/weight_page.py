@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QWidget, QVBoxLayout
 
 from ...analysis import blame_rank, weight_gradient_terms
+from ...analysis.example_focus import example_activations, example_deltas
 from ...formatting import format_number
 from ...session.naming import WeightRef
 from ...session.snapshot import Snapshot
@@ -88,6 +89,12 @@ class WeightPage(LabelFactory):
         self.rank_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         grid.addWidget(rank_name, len(terms), 0)
         grid.addWidget(self.rank_label, len(terms), 1)
+        # The focused example's own term (shown only while one is followed).
+        self._example_term_name = self._caption("example aᵢ·δⱼ")
+        self.example_term_label = self._number_label()
+        self.example_term_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        grid.addWidget(self._example_term_name, len(terms) + 1, 0)
+        grid.addWidget(self.example_term_label, len(terms) + 1, 1)
         grid.setColumnStretch(0, 1)
         lay.addLayout(grid)
         lay.addStretch(1)
@@ -157,3 +164,23 @@ class WeightPage(LabelFactory):
             )
         )
         self._weight_reading.setText(weight_sentence(grad, step, snap.hyper.optimizer))
+        self._refresh_weight_example(snap, sel)
+
+    def _refresh_weight_example(self, snap: Snapshot, sel: WeightRef) -> None:
+        """The focused example's a_i·δ_j beside the average (hidden when none is followed)."""
+        row = self._controller.view_state.focused_example
+        shown = row is not None and 0 <= row < snap.train_pass.n_rows
+        self._example_term_name.setVisible(shown)
+        self.example_term_label.setVisible(shown)
+        if not shown:
+            return
+        a = float(example_activations(snap, row)[sel.layer][sel.i])
+        delta = float(example_deltas(snap, row)[sel.layer][sel.j])
+        index = int(snap.dataset.train_indices[row])
+        self._example_term_name.setText(f"example #{index}  aᵢ·δⱼ")
+        self.example_term_label.setText(format_number(a * delta, DIGITS, signed=True))
+        tip = (f"Example #{index} alone: aᵢ = {format_number(a, DIGITS)} times δⱼ = {format_number(delta, DIGITS)}. "
+               f"The {snap.train_pass.n_rows:,} examples' terms average to the data term; L1 and L2 "
+               "belong to the average, not to any one example.")
+        self._example_term_name.setToolTip(tip)
+        self.example_term_label.setToolTip(tip)

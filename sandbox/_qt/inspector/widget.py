@@ -25,6 +25,7 @@ from ...session.snapshot import Snapshot
 from ..controller import SessionController
 from ..theme import Theme, ThemeManager
 from .chain_rule_view import ChainRuleView
+from .example_view import ExampleView
 from .explanations import HINT
 from .neuron_page import NeuronPage
 from .weight_page import WeightPage
@@ -89,6 +90,12 @@ class Inspector(WeightPage, NeuronPage, QWidget):
 
         controller.selectionChanged.connect(self._on_controller_selection_changed)
         controller.snapshotChanged.connect(self._on_controller_snapshot_changed)
+        focus = controller.view_state.events.focused_example
+        focus.connect(self._on_view_state_focused_example)
+        self.destroyed.connect(lambda *_: focus.disconnect(self._on_view_state_focused_example, missing_ok=True))
+        #: The focused example and the examples driving the selected weight.
+        self.example_view = ExampleView(controller, themes)
+        self.tabs.addTab(self.example_view, "Examples")
         themes.themeChanged.connect(self._on_themes_theme_changed)
         self._on_themes_theme_changed(themes.theme)
         self._refresh(force=True)
@@ -133,6 +140,17 @@ class Inspector(WeightPage, NeuronPage, QWidget):
             self._dirty = self._dirty_force = True
             return
         self._refresh(force=True)
+
+    def _on_view_state_focused_example(self, *_: object) -> None:
+        snap, sel = self._controller.snapshot, self._selection
+        if not self.isVisible():
+            self._dirty = True
+        elif snap is not None and sel is not None and self._valid(snap, sel):
+            # Only the example's numbers change with the focus.
+            if isinstance(sel, WeightRef):
+                self._refresh_weight_example(snap, sel)
+            elif isinstance(sel, NeuronRef):
+                self._refresh_neuron_example(snap, sel)
 
     def _on_controller_snapshot_changed(self, _snapshot: Snapshot) -> None:
         if not self._stack.isVisible():

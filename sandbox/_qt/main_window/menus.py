@@ -6,6 +6,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
 from ...resources import example_sessions
 from ...viewstate import ViewMode
+from .example_keys import build_example_menu
 from .messages import example_title
 
 
@@ -67,6 +68,7 @@ def build_menus(self) -> None:
         act.triggered.connect(lambda _=False, m=mode: self.set_theme(m))
         theme_group.addAction(act)
         self.theme_actions[mode] = act
+    build_example_menu(self, view)
     view.addSeparator()
     self.chain_rule_action = _action(view, "Chain rule of the selection", self.show_chain_rule)
     self.back_action = _action(view, "&Back along the chain rule", self.inspector.chain_rule.back,

@@ -19,7 +19,13 @@ HELP_TEXT = (
     "the neuron's input z.\n\n"
     f"Gradient descent moves every weight against its gradient:{NBSP}w{NBSP}←{NBSP}w{NBSP}−{NBSP}η{NBSP}∂J/∂w. "
     "The rings in the output view mark the examples of the next mini-batch. Click any "
-    "connection or neuron to inspect and edit it; the loss plot marks every edit."
+    "connection or neuron to inspect and edit it; the loss plot marks every edit.\n\n"
+    "One example at a time: click a point in the output view (or press ] and [ for the next and "
+    "previous example, L for the one with the largest loss) and every view follows that example: "
+    "its activations, its δ, and each weight's own aᵢ·δⱼ in the Gradients view. The switch above "
+    "the canvas (or Esc) goes back to the training set or the last mini-batch. With a weight "
+    "selected, the output view rings the examples that push its gradient most: blue circles up, "
+    "orange squares down."
 )
 
 
