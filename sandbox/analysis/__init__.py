@@ -9,6 +9,10 @@ One idea per module, each a function of a :class:`~sandbox.session.snapshot.Snap
   mean |δ|, which every snapshot carries.
 * :mod:`.derivatives`: f′(z) per example and neuron.
 * :mod:`.chain_rule`: δ_j = f′(z_j) Σ_k w_jk δ_k at a hidden neuron, row by row.
+* :mod:`.parameter_ranking`: weights and biases ranked by |∂J/∂p| or by the last |Δp|, and each
+  layer's share of ‖∇J‖².
+* :mod:`.phase_steps`: what a stepped phase did (values on the neurons, the update's terms
+  beyond −η·∂J/∂w, a caption in words).
 
 Layering: engine < session < analysis < _qt: nothing here is imported by the session model.
 """
