@@ -70,6 +70,7 @@ def build_menus(self) -> None:
     view.addSeparator()
     view.addAction(self.controls_dock.toggleViewAction())
     view.addAction(self.inspector_dock.toggleViewAction())
+    view.addAction(self.blame_dock.toggleViewAction())
 
     help_menu = bar.addMenu("&Help")
     _action(help_menu, "How to read the &canvas", self.show_help)

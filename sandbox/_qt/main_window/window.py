@@ -14,6 +14,7 @@ from ...resources import is_builtin
 from ...session import TrainingRun
 from ...session.snapshot import Snapshot
 from ..app_settings import settings
+from ..blame_ranking import BlameRanking
 from ..controller import SessionController
 from ..controls import ControlsPanel
 from ..inspector import Inspector
@@ -109,6 +110,10 @@ class MainWindow(SessionFiles, QMainWindow):
         self.controls_dock = self._dock("Controls", "controlsDock", self.controls, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector = Inspector(self.controller, themes)
         self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.blame_ranking = BlameRanking(self.controller, themes)
+        self.blame_dock = self._dock("Blame ranking", "blameDock", self.blame_ranking, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.controls_dock, self.blame_dock)
+        self.controls_dock.raise_()
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.training_bar = TrainingBar(self.controller, themes, self)
