@@ -189,9 +189,9 @@ def phase_caption(snap: "Snapshot", phase: str, example: int | None = None) -> t
                 "a = f(z). Nothing is learned yet. Next: backward.")
     if phase == "backward":
         back = snap.batch_pass.backward if snap.batch_pass is not None else None
-        loss = f" (batch loss {format_number(back.data_loss)})" if back is not None else ""
-        return (f"Backward: δ = ∂ℓ/∂z ran right to left from the loss{loss}; connections show ∂J/∂w = aᵀδ/n, "
-                f"neurons {_source(example)} δ.",
+        loss = f" {format_number(back.data_loss)}" if back is not None else ""
+        return (f"Backward: δ = ∂ℓ/∂z ran right to left from the batch loss{loss}; connections: ∂J/∂w, "
+                f"neurons: {_source(example)} δ.",
                 "The error signal δ = ∂ℓ/∂z started at the loss and went back layer by layer "
                 "(δ = f′(z)·δ_above·Wᵀ); each weight's blame ∂J/∂w is the mean of a_below·δ_above over the "
                 "batch. No weight has changed yet. Next: update.")
@@ -215,23 +215,23 @@ def update_caption(t: UpdateTerms, step: int) -> tuple[str, str]:
                "their gradient): the optimizer's memory of earlier steps outweighed this batch.")
     if t.optimizer == "momentum":
         if not t.carry:
-            return (f"Update ({title}): Δw = −η·(∂J/∂w + β·v), v still 0: so Δw = −η·∂J/∂w this time.",
+            return (f"Update ({title}): Δw = −η·(∂J/∂w + β·v), and v is still 0: Δw = −η·∂J/∂w this time.",
                     "Momentum adds the velocity v, the decaying sum of earlier gradients; on the first step "
                     "it is still 0." + largest + done)
         return (f"Update ({title}): Δw = −η·(∂J/∂w + β·v): the velocity β·v made Δw "
-                f"{format_number(t.length_ratio, 3)}× as long as −η·∂J/∂w, {uphill}.",
+                f"{format_number(t.length_ratio, 3)}× as long, {uphill}.",
                 f"Besides −η·∂J/∂w, each weight moved by −η·β·v, the velocity v (the decaying sum of earlier "
                 f"gradients) times β; that term is {format_number(t.carry, 3)} long." + against + largest + done)
     if t.optimizer in ("rmsprop", "adam") and t.scale is not None:
         lo, mid, hi = (format_number(x, 3) for x in t.scale)
         if t.optimizer == "rmsprop":
-            return (f"Update ({title}): Δw = −η·∂J/∂w / (√s + ε): dividing by √s, the RMS of recent ∂J/∂w, "
+            return (f"Update ({title}): Δw = −η·∂J/∂w/(√s+ε): dividing by √s, the RMS of ∂J/∂w, "
                     f"scaled steps ×{lo} … ×{hi}.",
                     "Each parameter's step is its −η·∂J/∂w divided by √s + ε, where s is the running mean of "
                     f"its squared gradient: small gradients take larger steps. The factor 1/(√s + ε) ranges "
                     f"from {lo} to {hi} (median {mid})." + largest + done)
-        return (f"Update ({title}): Δw = −η·m̂ / (√v̂ + ε): the average m̂ replaced ∂J/∂w ({uphill}), "
-                f"1/√v̂ scaled steps ×{lo} … ×{hi}.",
+        return (f"Update ({title}): Δw = −η·m̂/(√v̂+ε): m̂ averages ∂J/∂w ({uphill}); 1/√v̂ scales "
+                f"steps ×{lo} … ×{hi}.",
                 "Adam steps along m̂, the bias-corrected running average of the gradient, not this batch's "
                 "∂J/∂w, and divides by √v̂ + ε, v̂ the running average of its square. The factor "
                 f"1/(√v̂ + ε) ranges from {lo} to {hi} (median {mid})." + against + largest + done)

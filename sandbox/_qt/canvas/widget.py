@@ -34,7 +34,7 @@ from superqt import QElidingLabel
 
 from ...session.naming import NeuronRef, Ref, WeightRef
 from ...session.snapshot import Snapshot
-from ...viewstate import ViewMode
+from ...viewstate import DataSource, ViewMode
 from ..controller import SessionController
 from ..theme import Theme, ThemeManager
 from . import frame as frames
@@ -42,6 +42,7 @@ from .graphics_view import CanvasView
 from .hit_testing import clearest_point, hit_test
 from .layout import Layout, TextMetrics, compute_layout, header_texts, layout_for_area
 from .painting import NetworkItem, Scene, layout_paths, paint_network
+from .phase_animation import HINT, PhaseOverlay
 from .phase_strip import PhaseStrip, just_ran_phase
 from .tooltips import hover_rows, plain_text, tooltip_html
 
@@ -92,7 +93,11 @@ class NetworkCanvas(QWidget):
         #: Python time of the last snapshot handler, ms (for benchmarks).
         self.frame_ms = 0.0
 
+        #: The stepped phase's animation, the values it leaves on the neurons, and its caption.
+        self.phase_overlay = PhaseOverlay(self)
         self._build_widgets()
+        self.phase_overlay.changed.connect(self._item.update)
+        self.phase_overlay.captionChanged.connect(self._on_phase_overlay_caption_changed)
         self._apply_theme(self._theme)
         self._show_view_mode(self._view_state.view_mode)
 
@@ -101,7 +106,9 @@ class NetworkCanvas(QWidget):
         events = self._view_state.events
         callbacks = ((events.selection, self._on_view_state_selection),
                      (events.hover, self._on_view_state_hover),
-                     (events.view_mode, self._on_view_state_view_mode))
+                     (events.view_mode, self._on_view_state_view_mode),
+                     (events.focused_example, self._on_view_state_focus),
+                     (events.data_source, self._on_view_state_focus))
         for signal, callback in callbacks:
             signal.connect(callback)
 
@@ -158,6 +165,15 @@ class NetworkCanvas(QWidget):
         self._scene.addItem(self._item)
         self.view = CanvasView(self._scene, self)
         outer.addWidget(self.view, 1)
+        # One line under the network says what the stepped phase did.  Fixed height, always
+        # there (a hint when nothing was stepped): new text never lays the canvas out again.
+        self.phase_caption = QElidingLabel(HINT, self)
+        self.phase_caption.setObjectName("phaseCaption")
+        self.phase_caption.setContentsMargins(8, 2, 8, 3)
+        self.phase_caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.phase_caption.setFixedHeight(self.phase_caption.fontMetrics().height() + 6)
+        self.phase_caption.setToolTip(HINT)
+        outer.addWidget(self.phase_caption)
         self.view.pointerMoved.connect(self._on_view_pointer_moved)
         self.view.pointerPressed.connect(self._on_view_pointer_pressed)
         self.view.pointerLeft.connect(self._on_view_pointer_left)
@@ -236,13 +252,30 @@ class NetworkCanvas(QWidget):
 
     def _on_controller_snapshot_changed(self, snapshot: Snapshot) -> None:
         start = time.perf_counter()
+        before, old_frame = self._snapshot, self._frame
         self._snapshot = snapshot
         if self._layout_key_for(snapshot) != self._layout_key:
             self._view_state.hover = None
             self._set_hover_text("")
             self._layout = None  # _redraw lays the network out again
         self._redraw()
+        self.phase_overlay.on_snapshot(before, snapshot, old_frame, self._focused_example())
         self.frame_ms = 1e3 * (time.perf_counter() - start)
+
+    def _focused_example(self) -> int | None:
+        vs = self._view_state
+        return vs.focused_example if vs.data_source == DataSource.EXAMPLE else None
+
+    def _on_view_state_focus(self, new: object = None, old: object = None) -> None:
+        self.phase_overlay.set_example(self._focused_example())
+
+    def _on_phase_overlay_caption_changed(self, caption: str, detail: str) -> None:
+        self.phase_caption.setText(caption)
+        self.phase_caption.setToolTip(detail)
+
+    def phase_caption_text(self) -> str:
+        """The line under the network: what the stepped phase did (or a hint)."""
+        return self.phase_caption.text()
 
     def _on_view_state_selection(self, new: Ref | None, old: Ref | None = None) -> None:
         self._item.update()
@@ -302,6 +335,7 @@ class NetworkCanvas(QWidget):
         pal.setColor(self._bar.backgroundRole(), QColor(theme.base))
         self._bar.setPalette(pal)
         self._caption.setStyleSheet(f"QLabel {{ color: {theme.muted}; }}")
+        self.phase_caption.setStyleSheet(f"QLabel {{ color: {theme.text}; background: {theme.base}; }}")
         self.phase_strip.set_theme(theme)
         on_accent = "#101014" if theme.dark else "#ffffff"
         radius = {"first": "border-top-left-radius: 4px; border-bottom-left-radius: 4px;",
@@ -362,6 +396,7 @@ class NetworkCanvas(QWidget):
             self._scene.setSceneRect(rect)
             self._item.set_rect(rect)
             self._scene_parts = Scene(self._layout, *layout_paths(self._layout))
+            self.phase_overlay.finish()  # its frame before was drawn on the old layout
             self._layout_key = self._layout_key_for(snap)
             self._build_frame()
             self._item.update()
@@ -400,7 +435,12 @@ class NetworkCanvas(QWidget):
             return
         scene.selection = self._view_state.selection
         scene.hover = None if self._exporting else self._view_state.hover
-        paint_network(p, scene, self._frame, self._theme, self.font())
+        theme, font = self._theme, self.font()
+        if self._exporting:
+            paint_network(p, scene, self._frame, theme, font)
+        else:
+            self.phase_overlay.paint(p, scene, self._frame, theme, font,
+                                     lambda painter, parts, fr: paint_network(painter, parts, fr, theme, font))
 
     def _update_bar(self) -> None:
         snap = self._snapshot

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QLabel, QMain
 from ...resources import is_builtin
 from ...session import TrainingRun
 from ...session.snapshot import Snapshot
-from ..app_settings import settings
+from ..app_settings import animate_phase_steps, settings
 from ..blame_ranking import BlameRanking
 from ..controller import SessionController
 from ..controls import ControlsPanel
@@ -75,6 +75,7 @@ class MainWindow(SessionFiles, QMainWindow):
 
         # --- central: banner + description + canvas | output view over loss plot
         self.canvas = NetworkCanvas(self.controller, themes)
+        self.canvas.phase_overlay.set_enabled(animate_phase_steps())
         self.output_view = OutputView(self.controller, themes)
         self.loss_plot = LossPlot(self.controller, themes)
         self.banner = Banner()
