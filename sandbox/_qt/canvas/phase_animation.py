@@ -27,6 +27,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 
 from ...analysis.phase_steps import PhaseStep, describe_phase, stepped_phase
 from ...formatting import format_number
+from ...session.naming import NeuronRef
 from ...session.snapshot import Snapshot
 from ..theme import Theme
 from .frame import Frame, blend
@@ -101,6 +102,8 @@ class PhaseOverlay(QObject):
         self._animation.finished.connect(self._on_animation_finished)
         #: Frames painted by the animation (tests and benchmarks read it).
         self.frames_painted = 0
+        #: (NeuronRef, text) of the values the last paint put on the neurons.
+        self.painted_values: list[tuple[NeuronRef, str]] = []
 
     # ------------------------------------------------------------------------ state
 
@@ -188,6 +191,7 @@ class PhaseOverlay(QObject):
               paint_network: PaintNetwork) -> None:
         """Paint the network (through ``paint_network``), with the phase's animation and values."""
         step, lay = self.step, scene.layout
+        self.painted_values = []
         active = self.animating or self._animation.state() == QVariantAnimation.State.Paused
         if step is None or not active or self._old_frame is None:
             paint_network(p, scene, frame)
@@ -280,4 +284,5 @@ class PhaseOverlay(QObject):
                 p.drawRoundedRect(rect, 3, 3)
                 p.setPen(QColor(theme.text))
                 p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+                self.painted_values.append((NeuronRef(layer, j), text))
         p.setBrush(Qt.BrushStyle.NoBrush)
