@@ -103,6 +103,15 @@ def test_each_phase_animates_under_a_second_and_leaves_values_and_a_caption(wind
     caption = canvas.phase_caption_text()
     assert caption.startswith("Update (SGD): Δw = −η·∂J/∂w") and f"Step {snap.step} done" in caption
     qtbot.waitUntil(lambda: overlay.painted_values == [])  # no values after the update
+    # the weights that changed most carry their Δw (measured on the weights themselves)
+    qtbot.waitUntil(lambda: overlay.painted_moved != [])
+    changes = sorted(((abs(float(snap.weights[l][i, j] - before.weights[l][i, j])), (l, i, j))
+                      for l in range(len(snap.weights)) for i in range(snap.weights[l].shape[0])
+                      for j in range(snap.weights[l].shape[1])), reverse=True)
+    ref, text = overlay.painted_moved[0]
+    assert (ref.layer, ref.i, ref.j) == changes[0][1]
+    l, i, j = changes[0][1]
+    assert text == f"Δw {format_number(float(snap.weights[l][i, j] - before.weights[l][i, j]), 3, signed=True)}"
     # the caption line never resized the network's view (no relayout)
     assert canvas.view.size() == view_size
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..formatting import format_number
+from ..session.naming import WeightRef
 from .parameter_ranking import RankedParameter, top_parameters
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 
 Array = np.ndarray
 
+#: How many of the most-changed weights the update labels on their connections.
+MOVED_LABELS = 3
 #: The phases of a training step, in order.
 PHASES = ("forward", "backward", "update")
 OPTIMIZER_TITLES = {"sgd": "SGD", "momentum": "momentum", "rmsprop": "RMSprop", "adam": "Adam"}
@@ -257,6 +260,9 @@ class PhaseStep:
         Per activation layer, each neuron's value (see :func:`neuron_values`), or None.
     caption, detail
         :func:`phase_caption`: one short line, and the longer explanation.
+    moved
+        The update: the weights that changed most (largest |Δw| first, at most
+        ``MOVED_LABELS``), to label on their connections; () for the other phases.
     """
 
     phase: str
@@ -265,6 +271,7 @@ class PhaseStep:
     values: tuple[Array | None, ...] | None
     caption: str
     detail: str
+    moved: tuple[RankedParameter, ...] = ()
 
 
 def describe_phase(snap: "Snapshot", phase: str, example: int | None = None) -> PhaseStep:
@@ -279,4 +286,8 @@ def describe_phase(snap: "Snapshot", phase: str, example: int | None = None) -> 
     else:
         raise ValueError(f"phase must be one of {PHASES}, got {phase!r}")
     values = neuron_values(snap, symbol, example) if symbol is not None else None
-    return PhaseStep(phase, columns, symbol, values, *phase_caption(snap, phase, example))
+    moved: tuple[RankedParameter, ...] = ()
+    if phase == "update":
+        ranked = top_parameters(snap, 4 * MOVED_LABELS, by="update")  # biases have no connection
+        moved = tuple(r for r in ranked if isinstance(r.ref, WeightRef) and r.amount != 0)[:MOVED_LABELS]
+    return PhaseStep(phase, columns, symbol, values, *phase_caption(snap, phase, example), moved=moved)

@@ -8,7 +8,8 @@ What each phase did comes from :mod:`sandbox.analysis.phase_steps` (a
   show their activation a.
 * **backward**: the wave runs right to left; behind it the connections are already drawn by
   ∂J/∂w (the new frame), ahead of it still by w (the frame before), and the neurons show δ.
-* **update**: the connections fade from ∂J/∂w to the Δw each one changed by.
+* **update**: the connections fade from ∂J/∂w to the Δw each one changed by, and the weights
+  that changed most carry their Δw.
 
 The animation takes ``DURATION_MS`` (under a second), runs only when a phase was stepped by hand
 (never while playing), repaints only the canvas's one item (no layout), and ends at once when
@@ -24,13 +25,17 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QEasingCurve, QObject, QRectF, Qt, QVariantAnimation, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+from superqt import QElidingLabel
 
 from ...analysis.phase_steps import PhaseStep, describe_phase, stepped_phase
 from ...formatting import format_number
-from ...session.naming import NeuronRef
+from ...session.naming import NeuronRef, WeightRef
 from ...session.snapshot import Snapshot
+from ...viewstate import DataSource, ViewState
 from ..theme import Theme
 from .frame import Frame, blend
+from .hit_testing import clearest_point
 from .layout import Layout
 from .painting import Scene
 
@@ -40,6 +45,26 @@ DURATION_MS = 800
 HINT = "Alt+→ steps one phase (forward, backward, update); this line then says what it did."
 
 PaintNetwork = Callable[[QPainter, Scene, Frame], None]
+
+
+def caption_label(parent: QWidget) -> QElidingLabel:
+    """The line under the network.  Fixed height and always there (a hint when nothing was
+    stepped), so new text never lays the canvas out again."""
+    label = QElidingLabel(HINT, parent)
+    label.setObjectName("phaseCaption")
+    label.setContentsMargins(8, 2, 8, 3)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+    label.setFixedHeight(label.fontMetrics().height() + 6)
+    label.setToolTip(HINT)
+    return label
+
+
+def shown_example(view_state: ViewState) -> int | None:
+    """The example whose values the neurons show: the focused one when the views show one
+    example, else None (the batch mean)."""
+    if view_state.data_source == DataSource.EXAMPLE:
+        return view_state.focused_example
+    return None
 
 
 def wave_position(progress: float, left: float, right: float, phase: str) -> float:
@@ -104,6 +129,8 @@ class PhaseOverlay(QObject):
         self.frames_painted = 0
         #: (NeuronRef, text) of the values the last paint put on the neurons.
         self.painted_values: list[tuple[NeuronRef, str]] = []
+        #: (WeightRef, text) of the Δw labels the last paint put on connections.
+        self.painted_moved: list[tuple[WeightRef, str]] = []
 
     # ------------------------------------------------------------------------ state
 
@@ -192,11 +219,13 @@ class PhaseOverlay(QObject):
         """Paint the network (through ``paint_network``), with the phase's animation and values."""
         step, lay = self.step, scene.layout
         self.painted_values = []
+        self.painted_moved = []
         active = self.animating or self._animation.state() == QVariantAnimation.State.Paused
         if step is None or not active or self._old_frame is None:
             paint_network(p, scene, frame)
             if step is not None:
                 self._paint_values(p, lay, step, theme, font, None, 1.0)
+                self._paint_moved(p, lay, step, theme, font, 1.0)
             return
         self.frames_painted += 1
         t = self.progress
@@ -226,6 +255,41 @@ class PhaseOverlay(QObject):
             p.restore()
             self._paint_columns(p, lay, spans, step.phase, front, theme)
         self._paint_values(p, lay, step, theme, font, front, t)
+        self._paint_moved(p, lay, step, theme, font, t)
+
+    def _paint_moved(self, p: QPainter, lay: Layout, step: PhaseStep, theme: Theme, font: QFont, t: float) -> None:
+        """The update: "Δw +0.0042" on the connections that changed most (fading in)."""
+        if not step.moved:
+            return
+        small = QFont(font)
+        if font.pointSizeF() > 0:
+            small.setPointSizeF(max(6.5, font.pointSizeF() * 0.85))
+        fm = QFontMetricsF(small)
+        p.setFont(small)
+        p.setOpacity(min(1.0, max(0.0, t)))
+        taken: list[QRectF] = []
+        for r in step.moved:
+            c = lay.connection_index(r.ref.layer, r.ref.i, r.ref.j)
+            if c is None:
+                continue
+            x, y = clearest_point(lay, c)
+            text = f"Δw {format_number(r.amount, 3, signed=True)}"
+            w, h = fm.horizontalAdvance(text) + 8, fm.height() + 2
+            rect = QRectF(x - 0.5 * w, y - h - 3, w, h)
+            if any(rect.intersects(other) for other in taken):
+                continue  # labels over each other are unreadable: the larger Δw keeps its place
+            taken.append(rect)
+            colour = QColor(theme.positive if r.amount > 0 else theme.negative)
+            p.setPen(QPen(colour, 1.2))
+            fill = QColor(theme.base)
+            fill.setAlpha(235)
+            p.setBrush(fill)
+            p.drawRoundedRect(rect, 4, 4)
+            p.setPen(QColor(theme.text))
+            p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+            self.painted_moved.append((r.ref, text))
+        p.setOpacity(1.0)
+        p.setBrush(Qt.BrushStyle.NoBrush)
 
     def _paint_columns(self, p: QPainter, lay: Layout, spans, phase: str, front: float, theme: Theme) -> None:
         """The lit columns, the one the wave is at most strongly, and the wave front."""

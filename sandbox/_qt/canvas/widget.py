@@ -34,7 +34,7 @@ from superqt import QElidingLabel
 
 from ...session.naming import NeuronRef, Ref, WeightRef
 from ...session.snapshot import Snapshot
-from ...viewstate import DataSource, ViewMode
+from ...viewstate import ViewMode
 from ..controller import SessionController
 from ..theme import Theme, ThemeManager
 from . import frame as frames
@@ -42,7 +42,7 @@ from .graphics_view import CanvasView
 from .hit_testing import clearest_point, hit_test
 from .layout import Layout, TextMetrics, compute_layout, header_texts, layout_for_area
 from .painting import NetworkItem, Scene, layout_paths, paint_network
-from .phase_animation import HINT, PhaseOverlay
+from .phase_animation import PhaseOverlay, caption_label, shown_example
 from .phase_strip import PhaseStrip, just_ran_phase
 from .tooltips import hover_rows, plain_text, tooltip_html
 
@@ -165,14 +165,7 @@ class NetworkCanvas(QWidget):
         self._scene.addItem(self._item)
         self.view = CanvasView(self._scene, self)
         outer.addWidget(self.view, 1)
-        # One line under the network says what the stepped phase did.  Fixed height, always
-        # there (a hint when nothing was stepped): new text never lays the canvas out again.
-        self.phase_caption = QElidingLabel(HINT, self)
-        self.phase_caption.setObjectName("phaseCaption")
-        self.phase_caption.setContentsMargins(8, 2, 8, 3)
-        self.phase_caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.phase_caption.setFixedHeight(self.phase_caption.fontMetrics().height() + 6)
-        self.phase_caption.setToolTip(HINT)
+        self.phase_caption = caption_label(self)  # what the stepped phase did
         outer.addWidget(self.phase_caption)
         self.view.pointerMoved.connect(self._on_view_pointer_moved)
         self.view.pointerPressed.connect(self._on_view_pointer_pressed)
@@ -259,15 +252,11 @@ class NetworkCanvas(QWidget):
             self._set_hover_text("")
             self._layout = None  # _redraw lays the network out again
         self._redraw()
-        self.phase_overlay.on_snapshot(before, snapshot, old_frame, self._focused_example())
+        self.phase_overlay.on_snapshot(before, snapshot, old_frame, shown_example(self._view_state))
         self.frame_ms = 1e3 * (time.perf_counter() - start)
 
-    def _focused_example(self) -> int | None:
-        vs = self._view_state
-        return vs.focused_example if vs.data_source == DataSource.EXAMPLE else None
-
     def _on_view_state_focus(self, new: object = None, old: object = None) -> None:
-        self.phase_overlay.set_example(self._focused_example())
+        self.phase_overlay.set_example(shown_example(self._view_state))
 
     def _on_phase_overlay_caption_changed(self, caption: str, detail: str) -> None:
         self.phase_caption.setText(caption)
