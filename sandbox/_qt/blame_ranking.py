@@ -30,6 +30,7 @@ TOP_K = 8
 #: Refreshes a second at most while training plays.
 MAX_REFRESH_HZ = 5.0
 MINUS = "\u2212"
+ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
 def selection_for(ref: WeightRef | BiasRef) -> Ref:
@@ -87,20 +88,24 @@ class RankingTable(QTableWidget):
                    "Click to select it.")
             for col, text in enumerate(texts):
                 item = self.item(row, col)
-                if item is None:
+                if item is None or item.flags() != ROW_FLAGS:
+                    # Made once per cell: each change of an item makes the table measure its
+                    # columns again, so a refresh only sets what changed.
                     item = QTableWidgetItem()
+                    item.setFlags(ROW_FLAGS)
+                    align = Qt.AlignmentFlag.AlignLeft if col == 0 else (
+                        Qt.AlignmentFlag.AlignHCenter if col == 2 else Qt.AlignmentFlag.AlignRight)
+                    item.setTextAlignment(align | Qt.AlignmentFlag.AlignVCenter)
+                    if col == 2:
+                        item.setFont(bold)
                     self.setItem(row, col, item)
-                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-                item.setText(text)
-                item.setToolTip(tip)
-                align = Qt.AlignmentFlag.AlignLeft if col == 0 else (
-                    Qt.AlignmentFlag.AlignHCenter if col == 2 else Qt.AlignmentFlag.AlignRight)
-                item.setTextAlignment(align | Qt.AlignmentFlag.AlignVCenter)
-                if col == 2:
-                    item.setForeground(QBrush(QColor(colour)))
-                    item.setFont(bold)
-                else:
-                    item.setForeground(QBrush(QColor(theme.text if col != 3 else theme.muted)))
+                if item.text() != text:
+                    item.setText(text)
+                if item.toolTip() != tip:
+                    item.setToolTip(tip)
+                colour_of = colour if col == 2 else theme.text if col != 3 else theme.muted
+                if item.foreground().color() != QColor(colour_of):
+                    item.setForeground(QBrush(QColor(colour_of)))
 
     def show_selection(self, selection: Ref | None) -> None:
         """Highlight the row of the selected parameter (no signals: not an edit)."""
