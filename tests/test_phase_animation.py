@@ -241,3 +241,7 @@ def test_with_an_example_focused_the_neurons_show_its_values(window, qtbot):
     assert "the focused example's a" in window.canvas.phase_caption_text()
     c.view_state.data_source = DataSource.TRAINING_SET  # back to the batch mean
     assert "mean a" in window.canvas.phase_caption_text()
+    # a focus that is no example of this run never breaks the canvas: it shows the mean
+    c.view_state.focused_example = 10 ** 6
+    c.view_state.data_source = DataSource.EXAMPLE
+    assert "mean a" in window.canvas.phase_caption_text()

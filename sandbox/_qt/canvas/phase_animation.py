@@ -95,6 +95,13 @@ def reached(phase: str, front: float, x: float) -> bool:
     return x >= front if phase == "backward" else x <= front
 
 
+def _describe(snap: Snapshot, phase: str, example: int | None) -> PhaseStep:
+    try:
+        return describe_phase(snap, phase, example)
+    except ValueError:  # a focus that is not an example of this run: show the batch mean
+        return describe_phase(snap, phase, None)
+
+
 class PhaseOverlay(QObject):
     """The stepped phase's animation and values over the canvas.
 
@@ -162,7 +169,7 @@ class PhaseOverlay(QObject):
         phase = stepped_phase(before, snap)
         self._snapshot = snap
         if phase is not None:
-            self.step = describe_phase(snap, phase, example)
+            self.step = _describe(snap, phase, example)
             self._key = self._key_of(snap)
             self.captionChanged.emit(*self.caption())
             if self.enabled:
@@ -181,7 +188,7 @@ class PhaseOverlay(QObject):
     def set_example(self, example: int | None) -> None:
         """The focused example changed: show its values (or the batch mean again)."""
         if self.step is not None and self._snapshot is not None:
-            self.step = describe_phase(self._snapshot, self.step.phase, example)
+            self.step = _describe(self._snapshot, self.step.phase, example)
             self.captionChanged.emit(*self.caption())
             self.changed.emit()
 
