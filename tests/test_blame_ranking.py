@@ -110,6 +110,9 @@ def test_clicking_a_row_selects_that_parameter(window, qtbot):
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton,
                      pos=table.visualItemRect(table.item(weight_row, 0)).center())
     qtbot.waitUntil(lambda: c.view_state.selection == table.refs[weight_row])
+    # the canvas paints it as the selection (its marks are drawn from the scene's selection)
+    window.canvas.view.viewport().repaint()
+    qtbot.waitUntil(lambda: window.canvas._scene_parts.selection == table.refs[weight_row])
     # selecting elsewhere moves the highlight off the rows
     c.select(NeuronRef(0, 0))
     assert not table.selectedItems()
