@@ -10,3 +10,16 @@ from ..settings import ORGANIZATION, SETTINGS_APPLICATION
 def settings() -> QSettings:
     """Where the app keeps recent files, theme and window layout."""
     return QSettings(ORGANIZATION, SETTINGS_APPLICATION)
+
+
+#: Whether the canvas animates a phase stepped by hand (View ▸ Animate phase steps).
+ANIMATE_PHASES_KEY = "canvas/animate_phase_steps"
+
+
+def animate_phase_steps() -> bool:
+    """The user's choice of View ▸ Animate phase steps (on unless switched off)."""
+    return bool(settings().value(ANIMATE_PHASES_KEY, True, type=bool))
+
+
+def set_animate_phase_steps(on: bool) -> None:
+    settings().setValue(ANIMATE_PHASES_KEY, bool(on))

@@ -13,6 +13,10 @@ One idea per module, each a function of a :class:`~sandbox.session.snapshot.Snap
 * :mod:`.output_delta`: δ at an output neuron, from the loss (a − y and its kin).
 * :mod:`.example_focus`: one example at a time: its loss, a, δ and a_i·δ_j per weight, the
   examples with the largest |a_i·δ_j| for a weight, the canvas's values per data source.
+* :mod:`.parameter_ranking`: weights and biases ranked by |∂J/∂p| or by the last |Δp|, and each
+  layer's share of ‖∇J‖².
+* :mod:`.phase_steps`: what a stepped phase did (values on the neurons, the update's terms
+  beyond −η·∂J/∂w, a caption in words).
 
 Layering: engine < session < analysis < _qt: nothing here is imported by the session model.
 """

@@ -186,6 +186,11 @@ class Snapshot:
     history_steps_end: tuple[int, int] = (0, 0)
     history_evaluations_end: tuple[int, int] = (0, 0)
     markers_count: int = 0
+    #: The optimizer's memory after the last update, per buffer (see
+    #: ``sandbox.engine.optimizers.STATE_BUFFERS``): (name, (per-layer W, per-layer b)) pairs,
+    #: read-only views of the run's state; and its update count t (Adam's bias correction).
+    optimizer_buffers: tuple[tuple[str, tuple[tuple[Array, ...], tuple[Array, ...]]], ...] = ()
+    optimizer_t: int = 0
 
     @property
     def is_classification(self) -> bool:
@@ -328,4 +333,15 @@ def make_snapshot(
         history_steps_end=steps_end,
         history_evaluations_end=evals_end,
         markers_count=marker_count,
+        optimizer_buffers=_optimizer_buffers(run),
+        optimizer_t=run.opt_state.t,
     )
+
+
+def _optimizer_buffers(run: TrainingRun) -> tuple:
+    """The run's optimizer buffers by layer: views of its (read-only) flat buffers, no copy."""
+    out = []
+    for name, arrays in run.opt_state.buffers.items():
+        weights, biases = run.update_by_layer(arrays[0])
+        out.append((name, (_readonly(weights), _readonly(biases))))
+    return tuple(out)

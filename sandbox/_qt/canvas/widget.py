@@ -43,6 +43,7 @@ from .graphics_view import CanvasView
 from .hit_testing import clearest_point, hit_test
 from .layout import Layout, TextMetrics, compute_layout, header_texts, layout_for_area
 from .painting import NetworkItem, Scene, layout_paths, paint_marks, paint_network
+from .phase_animation import PhaseOverlay, caption_label, shown_example
 from .phase_strip import PhaseStrip, just_ran_phase
 from .source_switch import SourceBar
 from .tooltips import hover_rows, plain_text, tooltip_html
@@ -96,7 +97,11 @@ class NetworkCanvas(QWidget):
         #: Python time of the last snapshot handler, ms (for benchmarks).
         self.frame_ms = 0.0
 
+        #: The stepped phase's animation, the values it leaves on the neurons, and its caption.
+        self.phase_overlay = PhaseOverlay(self)
         self._build_widgets()
+        self.phase_overlay.changed.connect(self._item.update)
+        self.phase_overlay.captionChanged.connect(self._on_phase_overlay_caption_changed)
         self._apply_theme(self._theme)
         self._show_view_mode(self._view_state.view_mode)
 
@@ -171,6 +176,8 @@ class NetworkCanvas(QWidget):
         self._scene.addItem(self._marks)
         self.view = CanvasView(self._scene, self)
         outer.addWidget(self.view, 1)
+        self.phase_caption = caption_label(self)  # what the stepped phase did
+        outer.addWidget(self.phase_caption)
         self.view.pointerMoved.connect(self._on_view_pointer_moved)
         self.view.pointerPressed.connect(self._on_view_pointer_pressed)
         self.view.pointerLeft.connect(self._on_view_pointer_left)
@@ -249,13 +256,23 @@ class NetworkCanvas(QWidget):
 
     def _on_controller_snapshot_changed(self, snapshot: Snapshot) -> None:
         start = time.perf_counter()
+        before, old_frame = self._snapshot, self._frame
         self._snapshot = snapshot
         if self._layout_key_for(snapshot) != self._layout_key:
             self._view_state.hover = None
             self._set_hover_text("")
             self._layout = None  # _redraw lays the network out again
         self._redraw()
+        self.phase_overlay.on_snapshot(before, snapshot, old_frame, shown_example(self._view_state))
         self.frame_ms = 1e3 * (time.perf_counter() - start)
+
+    def _on_phase_overlay_caption_changed(self, caption: str, detail: str) -> None:
+        self.phase_caption.setText(caption)
+        self.phase_caption.setToolTip(detail)
+
+    def phase_caption_text(self) -> str:
+        """The line under the network: what the stepped phase did (or a hint)."""
+        return self.phase_caption.text()
 
     def _on_view_state_selection(self, new: Ref | None, old: Ref | None = None) -> None:
         self._marks.update()
@@ -266,6 +283,8 @@ class NetworkCanvas(QWidget):
             self._set_hover_text("")
 
     def _on_view_state_focus(self, *_: object) -> None:
+        # A stepped phase's values follow the example at once.
+        self.phase_overlay.set_example(shown_example(self._view_state))
         # Focusing sets the data source and the example: one redraw for both, once the
         # event loop is back (a benchmark's clock includes it).
         if not self._focus_redraw_pending:
@@ -334,6 +353,7 @@ class NetworkCanvas(QWidget):
         pal.setColor(self._bar.backgroundRole(), QColor(theme.base))
         self._bar.setPalette(pal)
         self._caption.setStyleSheet(f"QLabel {{ color: {theme.muted}; }}")
+        self.phase_caption.setStyleSheet(f"QLabel {{ color: {theme.text}; background: {theme.base}; }}")
         self.phase_strip.set_theme(theme)
         self.source_bar.set_theme(theme)
         on_accent = "#101014" if theme.dark else "#ffffff"
@@ -396,6 +416,7 @@ class NetworkCanvas(QWidget):
             self._item.set_rect(rect)
             self._marks.set_rect(rect)
             self._scene_parts = Scene(self._layout, *layout_paths(self._layout))
+            self.phase_overlay.finish()  # its frame before was drawn on the old layout
             self._layout_key = self._layout_key_for(snap)
             self._build_frame()
             self._update_items()
@@ -449,7 +470,12 @@ class NetworkCanvas(QWidget):
         scene = self._scene_parts
         if self._layout is None or scene is None or scene.layout is not self._layout:
             return
-        paint_network(p, scene, self._frame, self._theme, self.font())
+        theme, font = self._theme, self.font()
+        if self._exporting:
+            paint_network(p, scene, self._frame, theme, font)
+        else:
+            self.phase_overlay.paint(p, scene, self._frame, theme, font,
+                                     lambda painter, parts, fr: paint_network(painter, parts, fr, theme, font))
 
     def _paint_marks(self, p: QPainter) -> None:
         scene = self._scene_parts

@@ -6,6 +6,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
 from ...resources import example_sessions
 from ...viewstate import ViewMode
+from ..app_settings import set_animate_phase_steps
 from .example_keys import build_example_menu
 from .messages import example_title
 
@@ -58,6 +59,12 @@ def build_menus(self) -> None:
         self.view_mode_actions[mode] = act
     self.view_mode_actions[ViewMode(self.canvas.view_mode).value].setChecked(True)
     self.canvas.viewModeChanged.connect(lambda m: self.view_mode_actions[ViewMode(m).value].setChecked(True))
+    self.animate_phases_action = view.addAction("&Animate phase steps")
+    self.animate_phases_action.setCheckable(True)
+    self.animate_phases_action.setChecked(self.canvas.phase_overlay.enabled)
+    self.animate_phases_action.setToolTip("Animate what a phase step (Alt+→) did: forward, backward, update")
+    self.animate_phases_action.toggled.connect(lambda on: (self.canvas.phase_overlay.set_enabled(on),
+                                                           set_animate_phase_steps(on)))
     theme_menu = view.addMenu("&Theme")
     theme_group = QActionGroup(self)
     self.theme_actions: dict[str, QAction] = {}
@@ -76,6 +83,7 @@ def build_menus(self) -> None:
     view.addSeparator()
     view.addAction(self.controls_dock.toggleViewAction())
     view.addAction(self.inspector_dock.toggleViewAction())
+    view.addAction(self.blame_dock.toggleViewAction())
 
     help_menu = bar.addMenu("&Help")
     _action(help_menu, "How to read the &canvas", self.show_help)

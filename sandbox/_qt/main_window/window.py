@@ -13,7 +13,8 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QLabel, QMain
 from ...resources import is_builtin
 from ...session import TrainingRun
 from ...session.snapshot import Snapshot
-from ..app_settings import settings
+from ..app_settings import animate_phase_steps, settings
+from ..blame_ranking import BlameRanking
 from ..controller import SessionController
 from ..controls import ControlsPanel
 from ..inspector import Inspector
@@ -74,6 +75,7 @@ class MainWindow(SessionFiles, QMainWindow):
 
         # --- central: banner + description + canvas | output view over loss plot
         self.canvas = NetworkCanvas(self.controller, themes)
+        self.canvas.phase_overlay.set_enabled(animate_phase_steps())
         self.output_view = OutputView(self.controller, themes)
         self.loss_plot = LossPlot(self.controller, themes)
         self.banner = Banner()
@@ -109,6 +111,10 @@ class MainWindow(SessionFiles, QMainWindow):
         self.controls_dock = self._dock("Controls", "controlsDock", self.controls, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector = Inspector(self.controller, themes)
         self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.blame_ranking = BlameRanking(self.controller, themes)
+        self.blame_dock = self._dock("Blame ranking", "blameDock", self.blame_ranking, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.controls_dock, self.blame_dock)
+        self.controls_dock.raise_()
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.training_bar = TrainingBar(self.controller, themes, self)
