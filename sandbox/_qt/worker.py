@@ -337,7 +337,7 @@ class TrainingWorker(QObject):
                 self._replace(outcome.run)
             if outcome.event is not None:
                 self.editApplied.emit(outcome.event)
-            if isinstance(command, (cmd.EvaluateLoss, cmd.SuggestLearningRate)):
+            if isinstance(command, (cmd.EvaluateLoss, cmd.SuggestLearningRate, *cmd.WHAT_IF_QUERIES)):
                 self._needs_snapshot = False  # a query changes nothing on screen
                 self.resultReady.emit(command, outcome.result)
 

@@ -27,6 +27,7 @@ from ..theme import Theme, ThemeManager
 from .explanations import HINT
 from .neuron_page import NeuronPage
 from .weight_page import WeightPage
+from .what_if import WhatIfView
 
 
 class Inspector(WeightPage, NeuronPage, QWidget):
@@ -78,6 +79,7 @@ class Inspector(WeightPage, NeuronPage, QWidget):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(summary, "Value and gradient")
+        self.tabs.addTab(WhatIfView(controller, themes), "What if")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
