@@ -74,8 +74,9 @@ class WhatIfView(LabelFactory, QWidget):
         The Δw field and "Apply".
     predicted_label, actual_label
         The predicted ΔJ (at once), and after Apply the actual ΔJ, the prediction and their ratio.
-    check_label
-        The gradient check: finite difference, analytic and relative error.
+    check_label, check_result
+        The gradient check (finite difference, analytic and relative error) and the worker's
+        answer it shows (None until one arrives for the selection).
     pin_button
         Pins the selected parameter for the loss over two parameters (or unpins).
     along_plot, surface_plot
@@ -89,6 +90,7 @@ class WhatIfView(LabelFactory, QWidget):
         self._muted: list[QLabel] = []
         self._separators: list[QFrame] = []
         self._dirty = True
+        self.check_result: GradientCheckResult | None = None
         self._awaiting: set[int] = set()  # requests of the batch in flight
         self._again = False  # something changed while a batch was in flight
         self._sent_at = 0.0
@@ -294,6 +296,7 @@ class WhatIfView(LabelFactory, QWidget):
             self._show_surface_hint()
             return
         if new_selection:
+            self.check_result = None
             self.check_label.setText("Gradient check: \u2026")
             self.along_plot.clear("")
         self._show_prediction()
@@ -337,6 +340,7 @@ class WhatIfView(LabelFactory, QWidget):
         )
 
     def _show_check(self, check: GradientCheckResult) -> None:
+        self.check_result = check
         self.check_label.setText(
             f"Gradient check (h = {format_number(check.h)}): finite difference "
             f"{format_number(check.numeric, DIGITS, signed=True)}, analytic "
