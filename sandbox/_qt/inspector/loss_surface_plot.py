@@ -125,8 +125,8 @@ class LossSurfacePlot(QWidget):
         a, b = result.refs
         ga, gb = result.gradient
         self.caption.setText(
-            f"J over {a.name} (x) and {b.name} (y). Arrow: \u2212\u2207J = "
-            f"({format_number(-ga, signed=True)}, {format_number(-gb, signed=True)}); line: the path so far"
+            f"J over {a.name} (x) and {b.name} (y), dark = low. Arrow: \u2212\u2207J = "
+            f"({format_number(-ga, signed=True)}, {format_number(-gb, signed=True)}); white: the path so far"
         )
 
     def clear(self, message: str = "") -> None:

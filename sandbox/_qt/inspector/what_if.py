@@ -114,6 +114,8 @@ class WhatIfView(LabelFactory, QWidget):
         columns.addWidget(self.along_plot, 3)
         columns.addWidget(self._separator())
         self.surface_plot = LossSurfacePlot()
+        # Its axes have equal scales, so a wide column would only add blank margins.
+        self.surface_plot.setMaximumWidth(420)
         columns.addWidget(self.surface_plot, 2)
 
         self._state.events.selection.connect(self._on_view_state_selection)
