@@ -296,3 +296,22 @@ def test_plot_helpers():
     from sandbox.session.naming import NeuronRef
 
     assert wi.parameter_of(NeuronRef(2, 1)) == BiasRef(1, 1) and wi.parameter_of(NeuronRef(0, 1)) is None
+
+
+def test_big_networks_get_fewer_values_so_a_query_stays_quick():
+    small = snapshot_of(make("bce, tanh, l1 + l2"))  # 40 examples × 8 neurons
+    assert wi.affordable_points(small, wi.CURVE_POINTS, 15) == wi.CURVE_POINTS
+    assert wi.affordable_points(small, wi.SURFACE_POINTS, 7, per_axis=True) == wi.SURFACE_POINTS
+    big_run = TrainingRun.create(DataSpec("spiral", n_points=4000, seed=1),
+                                 network=NetworkSpec((64, 64, 64), ("relu",) * 3))
+    big = snapshot_of(big_run)  # 2,000 examples × 193 neurons: ~386,000 activations a value
+    cost = len(big.dataset.train_indices) * sum(big.layer_sizes[1:])
+    curve = wi.affordable_points(big, wi.CURVE_POINTS, 15)
+    side = wi.affordable_points(big, wi.SURFACE_POINTS, 7, per_axis=True)
+    assert curve % 2 == 1 and side % 2 == 1
+    assert curve * cost <= wi.BUDGET_PAUSED + 2 * cost and curve < wi.CURVE_POINTS
+    assert side == 7  # the floor: a coarse grid rather than none
+    import dataclasses
+
+    playing = dataclasses.replace(big, playing=True)
+    assert wi.affordable_points(playing, wi.CURVE_POINTS, 15) == 15

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 #: Points along the weight in the loss-along plot, and per axis of the two-weight heatmap.
 CURVE_POINTS = 81
 SURFACE_POINTS = 21
+#: Neuron activations (examples × neurons × values) one what-if query may cost the worker:
+#: ~0.1 s paused; less while training, which the query holds up.
+BUDGET_PAUSED = 10_000_000
+BUDGET_PLAYING = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -151,3 +155,16 @@ def descent_arrow(point: tuple[float, float], gradient: tuple[float, float],
         return None
     t = 0.5 / screen
     return point[0] - t * ga, point[1] - t * gb
+
+
+def affordable_points(snapshot: "Snapshot", wanted: int, minimum: int, per_axis: bool = False) -> int:
+    """How many values a query may ask for on this network and data: ``wanted`` if the worker
+    can evaluate them within the budget (one variant costs n_train × neurons activations),
+    else fewer, never below ``minimum``; odd, so the current value sits in the middle.
+    ``per_axis``: the count for each axis of a square grid."""
+    cost = max(1, len(snapshot.dataset.train_indices) * sum(snapshot.layer_sizes[1:]))
+    budget = BUDGET_PLAYING if snapshot.playing else BUDGET_PAUSED
+    variants = budget // cost
+    count = math.isqrt(variants) if per_axis else variants
+    count = max(minimum, min(wanted, count))
+    return count if count % 2 else count - 1 if count > minimum else count + 1

@@ -399,7 +399,8 @@ class WhatIfView(LabelFactory, QWidget):
             self._again = True  # the answers in flight will be stale: ask again after them
             return
         width = wi.half_width(wi.value_of(snap, ref), wi.next_step_of(snap, ref))
-        along = cmd.LossAlong(ref, wi.offsets(width, wi.CURVE_POINTS), next(_requests))
+        points = wi.affordable_points(snap, wi.CURVE_POINTS, 15)
+        along = cmd.LossAlong(ref, wi.offsets(width, points), next(_requests))
         check = cmd.GradientCheck(ref, None, next(_requests))
         batch = [along, check]
         pair = self.pair()
@@ -408,7 +409,7 @@ class WhatIfView(LabelFactory, QWidget):
             self._surface_at = now
             # One half-width for both axes: equal scales, so −∇J looks perpendicular to the contours.
             width2 = max(wi.half_width(wi.value_of(snap, r), wi.next_step_of(snap, r)) for r in pair)
-            grid = wi.offsets(width2, wi.SURFACE_POINTS)
+            grid = wi.offsets(width2, wi.affordable_points(snap, wi.SURFACE_POINTS, 7, per_axis=True))
             batch.append(cmd.LossSurface(pair[0], pair[1], grid, grid, next(_requests)))
         self._awaiting = {c.request for c in batch}
         self._again = False
