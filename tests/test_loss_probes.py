@@ -304,13 +304,19 @@ def test_big_networks_get_fewer_values_so_a_query_stays_quick():
     assert wi.affordable_points(small, wi.SURFACE_POINTS, 7, per_axis=True) == wi.SURFACE_POINTS
     big_run = TrainingRun.create(DataSpec("spiral", n_points=4000, seed=1),
                                  network=NetworkSpec((64, 64, 64), ("relu",) * 3))
-    big = snapshot_of(big_run)  # 2,000 examples × 193 neurons: ~386,000 activations a value
-    cost = len(big.dataset.train_indices) * sum(big.layer_sizes[1:])
+    big = snapshot_of(big_run)  # 2,000 examples × (8,512 weights + 193 neurons): 17 M a value
     curve = wi.affordable_points(big, wi.CURVE_POINTS, 15)
     side = wi.affordable_points(big, wi.SURFACE_POINTS, 7, per_axis=True)
-    assert curve % 2 == 1 and side % 2 == 1
-    assert curve * cost <= wi.BUDGET_PAUSED + 2 * cost and curve < wi.CURVE_POINTS
-    assert side == 7  # the floor: a coarse grid rather than none
+    assert (curve, side) == (15, 7)  # the floors: a coarse picture rather than none
+    middling_run = TrainingRun.create(DataSpec("spiral", n_points=4000, seed=1),
+                                      network=NetworkSpec((16, 16), ("tanh",) * 2))
+    middling = snapshot_of(middling_run)
+    sizes = middling.layer_sizes
+    cost = 2000 * (sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) + sum(sizes[1:]))  # a forward pass
+    curve = wi.affordable_points(middling, wi.CURVE_POINTS, 15)
+    side = wi.affordable_points(middling, wi.SURFACE_POINTS, 7, per_axis=True)
+    assert 15 < curve < wi.CURVE_POINTS and curve * cost <= wi.BUDGET_PAUSED
+    assert side % 2 == 1 and side < wi.SURFACE_POINTS and side * side * cost <= wi.BUDGET_PAUSED
     import dataclasses
 
     playing = dataclasses.replace(big, playing=True)

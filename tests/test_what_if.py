@@ -205,6 +205,32 @@ def test_while_training_it_refreshes_a_few_times_a_second_not_every_snapshot(qtb
     assert curve.value == value(snap, WEIGHT)
 
 
+def test_slow_answers_space_the_queries_out_further_while_training(qtbot, setup, monkeypatch):
+    """A network whose queries take long (a slow loss_along here) is asked less often, so the
+    queries hold up only a fraction of training."""
+    import sandbox.session.loss_probes as lp
+
+    view, controller, _ = setup
+    controller.select(WEIGHT)
+    wait_for_curve(qtbot, view, controller, WEIGHT)
+    original_along = lp.loss_along
+    # Slow, in the worker's thread: a deliberate cost to measure against, not a wait in the test.
+    monkeypatch.setattr(lp, "loss_along", lambda *a: (time.sleep(0.15), original_along(*a))[1])
+    sent: list[float] = []
+    original = controller.send
+    controller.send = lambda command: (sent.append(time.monotonic()) if isinstance(command, cmd.LossAlong) else None,
+                                       original(command))
+    controller.play()
+    try:
+        qtbot.waitUntil(lambda: len(sent) >= 4, timeout=20_000)
+    finally:
+        controller.pause()
+        controller.send = original
+    assert view.round_trip >= 0.15
+    gaps = np.diff(sent[1:])  # the first went out before the slow answers were measured
+    assert gaps.min() >= what_if_module.THROTTLE * 0.15 * 0.9
+
+
 def test_a_hidden_tab_asks_nothing_and_catches_up_when_shown(qtbot, setup):
     view, controller, inspector = setup
     controller.select(WEIGHT)

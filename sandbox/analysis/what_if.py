@@ -29,10 +29,10 @@ if TYPE_CHECKING:
 #: Points along the weight in the loss-along plot, and per axis of the two-weight heatmap.
 CURVE_POINTS = 81
 SURFACE_POINTS = 21
-#: Neuron activations (examples × neurons × values) one what-if query may cost the worker:
-#: ~0.1 s paused; less while training, which the query holds up.
-BUDGET_PAUSED = 10_000_000
-BUDGET_PLAYING = 2_000_000
+#: Work one what-if query may cost the worker, in multiply-adds and activations (examples ×
+#: (weights + neurons) × values; ~2–4 ns each): ~0.1 s paused, less while training.
+BUDGET_PAUSED = 40_000_000
+BUDGET_PLAYING = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -159,10 +159,12 @@ def descent_arrow(point: tuple[float, float], gradient: tuple[float, float],
 
 def affordable_points(snapshot: "Snapshot", wanted: int, minimum: int, per_axis: bool = False) -> int:
     """How many values a query may ask for on this network and data: ``wanted`` if the worker
-    can evaluate them within the budget (one variant costs n_train × neurons activations),
-    else fewer, never below ``minimum``; odd, so the current value sits in the middle.
-    ``per_axis``: the count for each axis of a square grid."""
-    cost = max(1, len(snapshot.dataset.train_indices) * sum(snapshot.layer_sizes[1:]))
+    can evaluate them within the budget (one value costs a forward pass: n_train × (weights +
+    neurons)), else fewer, never below ``minimum``; odd, so the current value sits in the
+    middle.  ``per_axis``: the count for each axis of a square grid."""
+    sizes = snapshot.layer_sizes
+    per_row = sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) + sum(sizes[1:])
+    cost = max(1, len(snapshot.dataset.train_indices) * per_row)
     budget = BUDGET_PLAYING if snapshot.playing else BUDGET_PAUSED
     variants = budget // cost
     count = math.isqrt(variants) if per_axis else variants

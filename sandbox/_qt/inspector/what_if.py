@@ -42,13 +42,15 @@ from .loss_along_plot import LossAlongPlot
 from .loss_surface_plot import LossSurfacePlot
 from .value_editor import NumberSpinBox
 
-#: While training, the what-if queries go out at most this often (ms): ~3 a second.
+#: While training, the what-if queries go out at most this often (ms): ~3 a second; and no
+#: sooner than THROTTLE × the last batch's round trip, so they hold up at most ~20 % of training.
 REFRESH_MS = 300
+THROTTLE = 4.0
 #: The loss over two parameters costs ~20 times more: while training, at most once a second.
 SURFACE_REFRESH_S = 1.0
 DIGITS = 6
 #: A batch unanswered this long (s) is taken as lost (a refused query answers nothing).
-LOST_AFTER = 2.0
+LOST_AFTER = 10.0
 #: Parameters of recent snapshots kept for the two-parameter path: at most this many snapshots,
 #: and at most TRAIL_FLOATS numbers in all (a big network keeps fewer).
 TRAIL_SNAPSHOTS = 300
@@ -94,6 +96,7 @@ class WhatIfView(LabelFactory, QWidget):
         self._awaiting: set[int] = set()  # requests of the batch in flight
         self._again = False  # something changed while a batch was in flight
         self._sent_at = 0.0
+        self.round_trip = 0.0  # seconds from sending the last batch to its last answer
         self._surface_at = -1e9  # when the last surface query went out
         self._applied: tuple[ParamRef, float] | None = None  # (ref, value) of an Apply in flight
         #: (run_id, weights, biases) of recent current snapshots: references to their immutable
@@ -266,6 +269,8 @@ class WhatIfView(LabelFactory, QWidget):
         if request not in self._awaiting:
             return
         self._awaiting.discard(request)
+        if not self._awaiting:
+            self.round_trip = time.monotonic() - self._sent_at
         if isinstance(value, LossCurve) and value.ref == self.parameter():
             self.along_plot.show_curve(value)
         elif isinstance(value, GradientCheckResult) and value.ref == self.parameter():
@@ -389,7 +394,7 @@ class WhatIfView(LabelFactory, QWidget):
     def _schedule(self) -> None:
         """Send the queries when the gate opens (at most every REFRESH_MS while training)."""
         if not self._gate.isActive():
-            self._gate.start()
+            self._gate.start(max(REFRESH_MS, round(1000 * THROTTLE * self.round_trip)))
 
     def _send_queries(self) -> None:
         snap, ref = self._controller.snapshot, self.parameter()
