@@ -93,6 +93,9 @@ def test_typing_a_change_shows_the_predicted_change_at_once(qtbot, setup):
         shown = view.predicted_label.text()
         assert shown.endswith(format_number(g * delta, 6, signed=True)), shown
         assert format_number(g, 6, signed=True) in shown
+        # The loss-along plot marks w + Δw, where tangent and curve can be compared.
+        line = view.along_plot.what_if_line
+        assert line.isVisible() and line.value() == value(snap, WEIGHT) + delta
 
 
 def test_apply_makes_the_edit_and_shows_the_actual_change_beside_the_prediction(qtbot, setup):

@@ -32,6 +32,9 @@ class LossAlongPlot(QWidget):
         The pyqtgraph PlotWidget.
     curve_item, tangent_item, current_item, next_item
         J(v), the tangent at w, the current point (w, J) and the next step's point.
+    what_if_line
+        The value the what-if field would set, w + Δw: where the tangent (the prediction) and
+        the curve (the actual J) part is the prediction's error.
     caption
         What the plot shows, under it.
     """
@@ -53,9 +56,17 @@ class LossAlongPlot(QWidget):
             axis.setStyle(tickFont=tick_font, tickLength=-4)
             axis.enableAutoSIPrefix(False)
         self.plot_widget.setMouseEnabled(x=False, y=False)
+        self.plot_widget.setToolTip(
+            "Solid: J as this parameter varies, everything else fixed. Dashed orange: the tangent at "
+            "the current value (\u25cf), slope \u2202J/\u2202w. Dotted: where the next optimizer step "
+            "puts it (\u25b2). Dashed blue: w + \u0394w from the what-if field; the gap between tangent "
+            "and curve there is the prediction's error.")
         self.curve_item = pg.PlotDataItem()
         self.tangent_item = pg.PlotDataItem()
         self.next_line = pg.InfiniteLine(angle=90, movable=False)
+        self.what_if_line = pg.InfiniteLine(angle=90, movable=False)
+        self.what_if_line.setVisible(False)
+        plot.addItem(self.what_if_line)
         self.current_item = pg.ScatterPlotItem(size=9)
         self.next_item = pg.ScatterPlotItem(size=8, symbol="t1")
         for item in (self.next_line, self.curve_item, self.tangent_item, self.current_item, self.next_item):
@@ -109,11 +120,19 @@ class LossAlongPlot(QWidget):
             f"(\u0394{name[0]} = {format_number(step, signed=True)})"
         )
 
+    def show_what_if(self, value: float | None) -> None:
+        """Mark w + Δw (None: no mark)."""
+        shown = value is not None and math.isfinite(value)
+        self.what_if_line.setVisible(shown)
+        if shown:
+            self.what_if_line.setValue(value)
+
     def clear(self, message: str = "") -> None:
         self.curve = None
         for item in (self.curve_item, self.tangent_item, self.current_item, self.next_item):
             item.setData([], [])
         self.next_line.setVisible(False)
+        self.what_if_line.setVisible(False)
         self.caption.setText(message)
 
     def apply_theme(self, theme: Theme) -> None:
@@ -131,6 +150,7 @@ class LossAlongPlot(QWidget):
         self.next_item.setBrush(pg.mkBrush(theme.text))
         self.next_item.setPen(pg.mkPen(theme.base, width=1))
         self.next_line.setPen(pg.mkPen(theme.qcolor("muted", 160), width=1, style=Qt.PenStyle.DotLine))
+        self.what_if_line.setPen(pg.mkPen(theme.qcolor("accent", 200), width=1, style=Qt.PenStyle.DashLine))
         palette = self.caption.palette()
         palette.setColor(self.caption.foregroundRole(), theme.qcolor("muted"))
         self.caption.setPalette(palette)

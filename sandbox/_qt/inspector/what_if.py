@@ -337,8 +337,10 @@ class WhatIfView(LabelFactory, QWidget):
         snap, ref = self._controller.snapshot, self.parameter()
         if snap is None or ref is None:
             self.predicted_label.setText("")
+            self.along_plot.show_what_if(None)
             return
         p = wi.predict(snap, ref, self.delta_spin.value())
+        self.along_plot.show_what_if(p.new_value)
         name = ref.name[0]
         self.predicted_label.setText(
             f"Predicted \u0394J = \u2202J/\u2202{name}\u00b7\u0394{name} = "
