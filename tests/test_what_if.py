@@ -260,14 +260,18 @@ def test_a_hidden_tab_asks_nothing_and_catches_up_when_shown(qtbot, setup):
 @pytest.mark.parametrize("before", [cmd.Step(1), cmd.Pause(), cmd.EditWeight(OTHER, 0.5)])
 def test_a_query_does_not_swallow_the_snapshot_a_command_before_it_needs(qtbot, query, before):
     """A step (or pause, or edit) and a query applied in one batch: the step's snapshot is
-    still published (a query used to cancel it, and a paused view then never caught up)."""
+    still published (a query used to cancel it, and a paused view then never caught up), and
+    published before the query is answered."""
     from sandbox._qt.worker import TrainingWorker
 
     worker = TrainingWorker(small_run())
     snapshots = []
     answers = []
-    worker.snapshotReady.connect(lambda: snapshots.append(worker.take()), Qt.ConnectionType.DirectConnection)
-    worker.resultReady.connect(lambda c, v: answers.append(v), Qt.ConnectionType.DirectConnection)
+    order = []
+    worker.snapshotReady.connect(lambda: (snapshots.append(worker.take()), order.append("snapshot")),
+                                 Qt.ConnectionType.DirectConnection)
+    worker.resultReady.connect(lambda c, v: (answers.append(v), order.append("answer")),
+                               Qt.ConnectionType.DirectConnection)
     # Queued before the thread starts, so the worker applies both in its first batch.
     worker.submit(before, 1)
     worker.submit(query, 1)
@@ -280,6 +284,9 @@ def test_a_query_does_not_swallow_the_snapshot_a_command_before_it_needs(qtbot, 
         if isinstance(before, cmd.EditWeight):
             assert snap.weights[1][3, 0] == 0.5
         assert snap.generation == 1
+        # ... and before the answer: a query answered means what came before it is on screen
+        # (qt_helpers.worker_barrier relies on it).
+        assert order == ["snapshot", "answer"]
     finally:
         assert worker.stop()
 

@@ -342,7 +342,11 @@ class TrainingWorker(QObject):
             if outcome.event is not None:
                 self.editApplied.emit(outcome.event)
             if isinstance(command, (cmd.EvaluateLoss, cmd.SuggestLearningRate, *cmd.WHAT_IF_QUERIES)):
-                self._needs_snapshot = self._needed_before  # a query changes nothing on screen
+                # A query changes nothing on screen.  What the commands before it changed is
+                # published first (when paused), so its answer arrives after their snapshot.
+                self._needs_snapshot = self._needed_before
+                if not self._playing:
+                    self._maybe_publish()
                 self.resultReady.emit(command, outcome.result)
 
     def _replace(self, run: TrainingRun) -> None:
