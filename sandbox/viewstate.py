@@ -55,6 +55,9 @@ class ViewState:
         Which examples the views show.
     time_cursor
         The step shown when looking back in history, or None for the live run.
+    pinned
+        A weight or bias held for the What-if tab's loss over two parameters (the other one is
+        the selection), or None.
     """
 
     selection: Ref | None = None
@@ -63,6 +66,7 @@ class ViewState:
     view_mode: ViewMode = ViewMode.WEIGHTS
     data_source: DataSource = DataSource.TRAINING_SET
     time_cursor: int | None = None
+    pinned: WeightRef | BiasRef | None = None
 
     def clear_run_references(self) -> None:
         """Forget what points into the previous run (a new architecture or session)."""
@@ -72,3 +76,4 @@ class ViewState:
         if self.data_source is DataSource.EXAMPLE:  # no example to show any more
             self.data_source = DataSource.TRAINING_SET
         self.time_cursor = None
+        self.pinned = None

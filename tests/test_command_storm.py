@@ -68,6 +68,18 @@ def _random_command(rng: random.Random, sizes: tuple[int, ...]) -> cmd.Command:
     return cmd.EvaluateLoss(WeightRef(0, 0, 0), rng.uniform(-1, 1), request=rng.randrange(100))
 
 
+def _what_if_command(rng: random.Random, sizes: tuple[int, ...]) -> cmd.Command:
+    """A what-if query (its refs may be stale after a reconfigure: it is answered with None),
+    a refused one, or an edit that records its predicted and actual ΔJ."""
+    layer = rng.randrange(len(sizes) - 1)
+    ref = WeightRef(layer, rng.randrange(sizes[layer]), rng.randrange(sizes[layer + 1]))
+    other = BiasRef(layer, rng.randrange(sizes[layer + 1]))
+    return rng.choice([cmd.LossAlong(ref, (-0.5, 0.0, 0.5)), cmd.GradientCheck(ref),
+                       cmd.LossSurface(ref, other, (-0.1, 0.1), (0.0, 0.2)),
+                       cmd.GradientCheck(ref, -1.0),  # refused: both sides must refuse it
+                       cmd.EditWeight(ref, rng.uniform(-2, 2), predicted_change=rng.uniform(-0.1, 0.1))])
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_storm_of_commands_while_playing_matches_the_serial_replay(qtbot, monkeypatch, seed):
     applied: list[tuple[int, cmd.Command, bool]] = []  # (step before, command, refused)
@@ -102,6 +114,7 @@ def test_a_storm_of_commands_while_playing_matches_the_serial_replay(qtbot, monk
     worker.start()
     try:
         rng = random.Random(seed)
+        what_if_rng = random.Random(seed + 1000)  # its own stream: the storm above stays as it was
         sizes = (2, 4, 2, 1)  # the current run's layer sizes, as the commands sent so far leave them
         worker.submit(cmd.Play())
         for burst in range(40):
@@ -110,6 +123,7 @@ def test_a_storm_of_commands_while_playing_matches_the_serial_replay(qtbot, monk
                 if isinstance(command, cmd.Reconfigure):
                     sizes = (2, *command.network.hidden_sizes, 1)
                 worker.submit(command, generation=burst + 1)
+            worker.submit(_what_if_command(what_if_rng, sizes), generation=burst + 1)
             if rng.random() < 0.5:
                 worker.submit(cmd.Play())  # keep it playing most of the time
             # Let the worker catch up (a query is answered after every command before it) and,
@@ -127,7 +141,8 @@ def test_a_storm_of_commands_while_playing_matches_the_serial_replay(qtbot, monk
 
     monkeypatch.setattr(worker_module.cmd, "apply", ORIGINAL_APPLY)
     kinds = {type(c).__name__ for _, c, _ in applied}
-    assert {"EditWeight", "Step", "Reconfigure", "SetHyperparameters"} <= kinds, kinds
+    assert {"EditWeight", "Step", "Reconfigure", "SetHyperparameters", "LossAlong", "GradientCheck",
+            "LossSurface"} <= kinds, kinds
     assert any(refused for *_, refused in applied)
     run = small_run()
     with np.errstate(all="ignore"):

@@ -76,6 +76,8 @@ EXAMPLES = [
     cmd.NewSession(None), cmd.Load("a.json"), cmd.Save("b.json"),
     EvaluateLoss(WeightRef(0, 0, 0), 1.0, request=4),
     SuggestLearningRate(from_reset=True, request=5),
+    cmd.LossAlong(WeightRef(0, 0, 0), (-1.0, 1.0), request=6), cmd.GradientCheck(BiasRef(0, 1), 1e-5, request=7),
+    cmd.LossSurface(WeightRef(0, 0, 0), BiasRef(0, 1), (0.0,), (0.0,), request=8),
 ]
 
 

@@ -191,11 +191,12 @@ class SessionController(QObject):
     def new_seed(self, seed: int | None = None) -> None:
         self.send(cmd.NewSeed(seed))
 
-    def edit_weight(self, ref: WeightRef, value: float) -> None:
-        self.send(cmd.EditWeight(ref, float(value)))
+    def edit_weight(self, ref: WeightRef, value: float, predicted_change: float | None = None) -> None:
+        """Set a weight; ``predicted_change`` (the what-if ΔJ) goes into the edit's marker."""
+        self.send(cmd.EditWeight(ref, float(value), predicted_change))
 
-    def edit_bias(self, ref: BiasRef, value: float) -> None:
-        self.send(cmd.EditBias(ref, float(value)))
+    def edit_bias(self, ref: BiasRef, value: float, predicted_change: float | None = None) -> None:
+        self.send(cmd.EditBias(ref, float(value), predicted_change))
 
     def set_hyperparameters(self, **changes: Any) -> None:
         self.send(cmd.SetHyperparameters.of(**changes))

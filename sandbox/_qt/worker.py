@@ -102,6 +102,7 @@ class TrainingWorker(QObject):
         self._draw_seconds = 0.005  # publish → acknowledgement, smoothed
         self._snapshot_cost = 0.002  # seconds this thread spends building one snapshot
         self._command_waiting = False
+        self._needed_before = True
         self._thread: QThread | None = None
 
     # ---------------------------------------------------------------- called from the GUI
@@ -284,6 +285,9 @@ class TrainingWorker(QObject):
 
     def _apply(self, command: cmd.Command, generation: int) -> None:
         self._generation = max(self._generation, generation)
+        # A query changes nothing on screen, but a command applied before it in the same batch
+        # (a step, a pause, an edit) may: that snapshot must still go out.
+        self._needed_before = self._needs_snapshot
         self._needs_snapshot = True
         try:
             self._dispatch(command)
@@ -337,8 +341,12 @@ class TrainingWorker(QObject):
                 self._replace(outcome.run)
             if outcome.event is not None:
                 self.editApplied.emit(outcome.event)
-            if isinstance(command, (cmd.EvaluateLoss, cmd.SuggestLearningRate)):
-                self._needs_snapshot = False  # a query changes nothing on screen
+            if isinstance(command, (cmd.EvaluateLoss, cmd.SuggestLearningRate, *cmd.WHAT_IF_QUERIES)):
+                # A query changes nothing on screen.  What the commands before it changed is
+                # published first (when paused), so its answer arrives after their snapshot.
+                self._needs_snapshot = self._needed_before
+                if not self._playing:
+                    self._maybe_publish()
                 self.resultReady.emit(command, outcome.result)
 
     def _replace(self, run: TrainingRun) -> None:

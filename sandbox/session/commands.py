@@ -6,7 +6,7 @@ which is Qt-free (so the command line and tests use the same path).  An edit (we
 hyperparameters, architecture or data, description) returns an :class:`EditEvent` that records
 the old and the new values; ``event.inverse()`` is the command that undoes it, and
 ``event.describe()`` is the text of its loss-plot marker, the one place a marker's words are
-made.  A query (:class:`EvaluateLoss`) returns a value and changes nothing.
+made.  A query (:class:`EvaluateLoss`, the what-if queries) returns a value and changes nothing.
 """
 
 from __future__ import annotations
@@ -113,15 +113,22 @@ class NewSeed(Command):
 
 @dataclass(frozen=True)
 class EditWeight(Command):
+    """Set a weight.  ``predicted_change`` (a what-if edit) is the ΔJ the gradient predicted;
+    the event then records it beside the actual change, and so does its marker."""
+
     ref: WeightRef
     value: float
+    predicted_change: float | None = None
     failure_title: ClassVar[str] = "Could not set the weight"
 
 
 @dataclass(frozen=True)
 class EditBias(Command):
+    """Set a bias (``predicted_change`` as for :class:`EditWeight`)."""
+
     ref: BiasRef
     value: float
+    predicted_change: float | None = None
     failure_title: ClassVar[str] = "Could not set the bias"
 
 
@@ -202,6 +209,53 @@ class EvaluateLoss(Command):
 
 
 @dataclass(frozen=True)
+class LossAlong(Command):
+    """J on the training set at ``w + offset`` for each offset (w: the parameter's value when
+    the worker answers), everything else fixed; answers a
+    :class:`~sandbox.session.loss_probes.LossCurve`.  The run is not changed."""
+
+    ref: ParamRef
+    offsets: tuple[float, ...]
+    request: int = 0
+    changes_view: ClassVar[bool] = False
+    modifies: ClassVar[bool] = False
+    failure_title: ClassVar[str] = "Could not evaluate the loss along the weight"
+
+
+@dataclass(frozen=True)
+class GradientCheck(Command):
+    """The central finite difference (J(w + h) − J(w − h)) / 2h beside the analytic ∂J/∂w
+    (``h`` None: a default step); answers a
+    :class:`~sandbox.session.loss_probes.GradientCheckResult`.  The run is not changed."""
+
+    ref: ParamRef
+    h: float | None = None
+    request: int = 0
+    changes_view: ClassVar[bool] = False
+    modifies: ClassVar[bool] = False
+    failure_title: ClassVar[str] = "Could not check the gradient"
+
+
+@dataclass(frozen=True)
+class LossSurface(Command):
+    """J over the grid (w_a + offsets_a) × (w_b + offsets_b) of two parameters; answers a
+    :class:`~sandbox.session.loss_probes.LossSurfaceResult`.  The run is not changed."""
+
+    ref_a: ParamRef
+    ref_b: ParamRef
+    offsets_a: tuple[float, ...]
+    offsets_b: tuple[float, ...]
+    request: int = 0
+    changes_view: ClassVar[bool] = False
+    modifies: ClassVar[bool] = False
+    failure_title: ClassVar[str] = "Could not evaluate the loss over two weights"
+
+
+#: The what-if queries (answered with a value, changing nothing).
+WHAT_IF_QUERIES = (LossAlong, GradientCheck, LossSurface)
+
+
+@dataclass(frozen=True)
 class SuggestLearningRate(Command):
     """A lower learning rate checked not to diverge at once (see ``session.advice``), from the
     kept state or, with ``from_reset``, from fresh weights; the run is not changed."""
@@ -231,11 +285,17 @@ class EditEvent:
 
 @dataclass(frozen=True)
 class ParameterEdited(EditEvent):
-    """A weight or a bias was set by hand."""
+    """A weight or a bias was set by hand.
+
+    A what-if edit also records ``predicted_change`` (∂J/∂w·Δw, what the gradient predicted)
+    and ``actual_change`` (J after − J before, on the training set); both are in its marker.
+    """
 
     ref: ParamRef
     old: float
     new: float
+    predicted_change: float | None = None
+    actual_change: float | None = None
 
     def inverse(self) -> Command:
         if isinstance(self.ref, WeightRef):
@@ -243,7 +303,11 @@ class ParameterEdited(EditEvent):
         return EditBias(self.ref, self.old)
 
     def describe(self) -> str:
-        return f"{self.ref.name}: {format_number(self.old)} \u2192 {format_number(self.new)}"
+        text = f"{self.ref.name}: {format_number(self.old)} \u2192 {format_number(self.new)}"
+        if self.predicted_change is not None:
+            text += (f"; \u0394J predicted {format_number(self.predicted_change, signed=True)},"
+                     f" actual {format_number(self.actual_change, signed=True)}")
+        return text
 
     def merged_after(self, earlier: "ParameterEdited") -> "ParameterEdited":
         """This edit as part of a burst that started with ``earlier`` (a slider drag): the old
@@ -355,10 +419,10 @@ def apply(run, command: Command) -> Outcome:
         run.new_seed(command.seed)
     elif isinstance(command, EditWeight):
         ref = command.ref
-        return Outcome(run, run.set_weight(ref.layer, ref.i, ref.j, command.value))
+        return Outcome(run, run.set_weight(ref.layer, ref.i, ref.j, command.value, command.predicted_change))
     elif isinstance(command, EditBias):
         ref = command.ref
-        return Outcome(run, run.set_bias(ref.layer, ref.j, command.value))
+        return Outcome(run, run.set_bias(ref.layer, ref.j, command.value, command.predicted_change))
     elif isinstance(command, SetHyperparameters):
         return Outcome(run, run.set_hyperparameters(**command.as_dict()))
     elif isinstance(command, SetDescription):
@@ -369,6 +433,8 @@ def apply(run, command: Command) -> Outcome:
         return reconfigure(run, command)
     elif isinstance(command, EvaluateLoss):
         return Outcome(run, result=run.objective_with(command.ref, command.value))
+    elif isinstance(command, WHAT_IF_QUERIES):
+        return Outcome(run, result=_what_if(run, command))
     elif isinstance(command, SuggestLearningRate):
         from .advice import safe_learning_rate
 
@@ -376,6 +442,25 @@ def apply(run, command: Command) -> Outcome:
     else:
         raise TypeError(f"{type(command).__name__} is not a command about the run")
     return Outcome(run)
+
+
+def _what_if(run, command: Command) -> Any:
+    """A what-if query's answer; None if it names a parameter this network no longer has (the
+    architecture changed since it was sent: nobody is waiting for an error message)."""
+    from . import loss_probes
+
+    refs = (command.ref_a, command.ref_b) if isinstance(command, LossSurface) else (command.ref,)
+    try:
+        for ref in refs:
+            loss_probes.check_ref(run.layer_sizes, ref)
+    except ValueError:
+        return None
+    if isinstance(command, LossAlong):
+        return loss_probes.loss_along(run, command.ref, command.offsets)
+    if isinstance(command, GradientCheck):
+        return loss_probes.gradient_check(run, command.ref, command.h)
+    assert isinstance(command, LossSurface)
+    return loss_probes.loss_surface(run, command.ref_a, command.ref_b, command.offsets_a, command.offsets_b)
 
 
 def reconfigure(run, command: Reconfigure) -> Outcome:

@@ -358,30 +358,56 @@ class TrainingRun(RunStateIO):
 
     # ------------------------------------------------------------------------------- editing
 
-    def set_weight(self, layer: int, i: int, j: int, value: float) -> ParameterEdited:
-        """Set W_layer[i, j]; the next forward and backward pass see it.  Returns the edit."""
+    def set_weight(self, layer: int, i: int, j: int, value: float,
+                   predicted_change: float | None = None) -> ParameterEdited:
+        """Set W_layer[i, j]; the next forward and backward pass see it.  Returns the edit.
+
+        With ``predicted_change`` (a what-if edit: the ΔJ the gradient predicted) the event
+        also records the actual change of J on the training set, and gets a marker of its own.
+        """
         old = float(self._checked_param(self.weights, layer, (i, j), value, "weight")[i, j])
+        before = self._objective_before(predicted_change)
         flat = self.flat.copy()
         self.layout.unpack(flat)[0][layer][i, j] = value
         self._set_flat(flat)
-        event = self._mark_edit(ParameterEdited(self.step_count, WeightRef(int(layer), int(i), int(j)), old, float(value)))
         self._changed()
-        return event
+        ref = WeightRef(int(layer), int(i), int(j))
+        return self._mark_edit(ParameterEdited(self.step_count, ref, old, float(value)), before, predicted_change)
 
-    def set_bias(self, layer: int, j: int, value: float) -> ParameterEdited:
-        """Set b_layer[j]; the next forward and backward pass see it.  Returns the edit."""
+    def set_bias(self, layer: int, j: int, value: float, predicted_change: float | None = None) -> ParameterEdited:
+        """Set b_layer[j]; the next forward and backward pass see it.  Returns the edit (see
+        :meth:`set_weight` for ``predicted_change``)."""
         old = float(self._checked_param(self.biases, layer, (j,), value, "bias")[j])
+        before = self._objective_before(predicted_change)
         flat = self.flat.copy()
         self.layout.unpack(flat)[1][layer][j] = value
         self._set_flat(flat)
-        event = self._mark_edit(ParameterEdited(self.step_count, BiasRef(int(layer), int(j)), old, float(value)))
         self._changed()
-        return event
+        ref = BiasRef(int(layer), int(j))
+        return self._mark_edit(ParameterEdited(self.step_count, ref, old, float(value)), before, predicted_change)
 
-    def _mark_edit(self, event: ParameterEdited) -> ParameterEdited:
+    def _objective_before(self, predicted_change: float | None) -> float | None:
+        """J before a what-if edit (the cached full-set pass: a snapshot made it already)."""
+        if predicted_change is None:
+            return None
+        if isinstance(predicted_change, bool) or not isinstance(predicted_change, (int, float)):
+            raise ValueError(f"a predicted change must be a number, got {predicted_change!r}")
+        return float(self.inspect().backward.objective)
+
+    def _mark_edit(self, event: ParameterEdited, before: float | None = None,
+                   predicted_change: float | None = None) -> ParameterEdited:
         """One marker per parameter per step: repeated edits between two steps (a slider drag)
         update the marker, keeping the value from before the first of them.  Returns the event
-        as the marker records it (the whole burst)."""
+        as the marker records it (the whole burst).
+
+        A what-if edit (``before`` given) is never merged either way: its marker states the
+        predicted and the actual ΔJ of this one change, J after − J before."""
+        if before is not None:
+            after = float(self.inspect().backward.objective)  # the pass the next snapshot shows
+            event = replace(event, predicted_change=float(predicted_change), actual_change=after - before)
+            self.history.add_marker(event.step, event.describe())
+            self._last_edit = None
+            return event
         last = self._last_edit
         repeat = (last is not None and last.ref == event.ref and last.step == event.step
                   and bool(self.history.markers))

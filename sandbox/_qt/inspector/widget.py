@@ -29,6 +29,7 @@ from .example_view import ExampleView
 from .explanations import HINT
 from .neuron_page import NeuronPage
 from .weight_page import WeightPage
+from .what_if import WhatIfView
 
 
 class Inspector(WeightPage, NeuronPage, QWidget):
@@ -83,6 +84,8 @@ class Inspector(WeightPage, NeuronPage, QWidget):
         self.tabs.addTab(summary, "Value and gradient")
         self.chain_rule = ChainRuleView(controller, themes)
         self.tabs.addTab(self.chain_rule, "Chain rule")
+        self.what_if = WhatIfView(controller, themes)
+        self.tabs.addTab(self.what_if, "What if")
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
