@@ -299,8 +299,9 @@ class ChainRuleView(QWidget):
                           + 2 * table.frameWidth() + 2 if table.rowCount() else 0)
         if not self._delta_pane.isVisibleTo(self):
             wanted[0] = 0
-        if (total, wanted) == self._fitted:
-            return
+        last = self._fitted
+        if last is not None and last[0] == total and all(abs(a - b) <= 12 for a, b in zip(last[1], wanted)):
+            return  # a few pixels either way: not worth a relayout of the splitter
         self._fitted = (total, wanted)
         formulas = max(total // 3, total - sum(wanted))
         rest = total - formulas
