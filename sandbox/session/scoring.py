@@ -92,3 +92,50 @@ def accuracy(output: Array, Y: Array) -> float:
     if output.shape[1] == 1:
         return float(np.mean((output[:, 0] > 0.5) == (Y[:, 0] > 0.5)))
     return float(np.mean(output.argmax(axis=1) == Y.argmax(axis=1)))
+
+
+def update_ratios(flat: Array, delta: Array, weight_starts: Array) -> list[float]:
+    """‖ΔW_l‖ / ‖W_l‖ per layer: how far one step moved each weight matrix, relative to its size.
+
+    Parameters
+    ----------
+    flat
+        The parameters the update was applied to (before the step).
+    delta
+        The update Δ added to ``flat``.
+    weight_starts
+        Offsets in ``flat`` where each segment begins, in the layout's order W_0, b_0, W_1, …
+        (so the weights are every second segment).
+
+    A ratio near 1e-3 is the usual healthy size; far above it a step overshoots, far below the
+    layer barely learns.  NaN where ‖W_l‖ = 0 (the ratio is undefined, e.g. zero initialisation);
+    capped at the largest double so history stays finite.  One ``reduceat`` per vector keeps this
+    a few microseconds per step whatever the depth.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        moved = np.add.reduceat(delta * delta, weight_starts)[0::2]
+        size = np.add.reduceat(flat * flat, weight_starts)[0::2]
+    ratios = []
+    for l, (m, s) in enumerate(zip(moved, size)):
+        if math.isfinite(m) and math.isfinite(s) and s > 0:
+            ratio = math.sqrt(m / s)
+        else:
+            # A sum of squares overflowed or underflowed (or the weights are zero).
+            lo, hi = int(weight_starts[2 * l]), int(weight_starts[2 * l + 1])
+            ratio = _scaled_ratio(delta[lo:hi], flat[lo:hi])
+        ratios.append(math.nan if math.isnan(ratio) else min(ratio, FLOAT_MAX))
+    return ratios
+
+
+def _scaled_ratio(delta: Array, weights: Array) -> float:
+    """‖delta‖ / ‖weights‖ without overflow or underflow: each vector scaled by its largest
+    entry first.  NaN when ``weights`` is zero."""
+    w_scale = float(np.abs(weights).max())
+    if w_scale == 0:
+        return math.nan
+    d_scale = float(np.abs(delta).max())
+    if d_scale == 0:
+        return 0.0
+    d, w = delta / d_scale, weights / w_scale
+    with np.errstate(over="ignore"):
+        return float(np.float64(d_scale) / w_scale * (math.sqrt(np.vdot(d, d)) / math.sqrt(np.vdot(w, w))))
