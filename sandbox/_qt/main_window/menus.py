@@ -33,6 +33,7 @@ def build_menus(self) -> None:
     _action(export, "&Network canvas…", lambda: self.export_image_dialog("canvas"))
     _action(export, "&Output view…", lambda: self.export_image_dialog("output"))
     _action(export, "&Loss plot…", lambda: self.export_image_dialog("loss"))
+    _action(export, "&Gradient health plot…", lambda: self.export_image_dialog("health"))
     _action(export, "&Whole window…", lambda: self.export_image_dialog("window"))
     file_menu.addSeparator()
     self.quit_action = _action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)

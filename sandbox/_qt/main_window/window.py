@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter,
-                               QVBoxLayout, QWidget)
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from ...resources import is_builtin
 from ...session import TrainingRun
@@ -18,6 +18,7 @@ from ..blame_ranking import BlameRanking
 from ..controller import SessionController
 from ..controls import ControlsPanel
 from ..inspector import Inspector
+from ..gradient_health import GradientHealthPlot
 from ..loss_plot import LossPlot
 from ..canvas import NetworkCanvas
 from ..output_view import OutputView
@@ -78,6 +79,12 @@ class MainWindow(SessionFiles, QMainWindow):
         self.canvas.phase_overlay.set_enabled(animate_phase_steps())
         self.output_view = OutputView(self.controller, themes)
         self.loss_plot = LossPlot(self.controller, themes)
+        self.gradient_health = GradientHealthPlot(self.controller, themes)
+        # Beside the loss plot, as a tab: side by side, each would be ~200 px wide at 1280×800.
+        self.plot_tabs = QTabWidget()
+        self.plot_tabs.setDocumentMode(True)
+        self.plot_tabs.addTab(self.loss_plot, "Loss")
+        self.plot_tabs.addTab(self.gradient_health, "Gradient health")
         self.banner = Banner()
         self.divergence_advice = DivergenceAdvice(self.controller, self.banner, themes)
         self.divergence_advice.applied.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -94,7 +101,7 @@ class MainWindow(SessionFiles, QMainWindow):
         left_layout.addWidget(self.canvas, 1)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.output_view)
-        right.addWidget(self.loss_plot)
+        right.addWidget(self.plot_tabs)
         right.setStretchFactor(0, 11)
         right.setStretchFactor(1, 9)
         right.setChildrenCollapsible(False)
