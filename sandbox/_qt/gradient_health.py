@@ -36,6 +36,7 @@ from .controller import SessionController
 from .loss_plot import _FixedHost, _nice_ceiling
 from .names import weight_layer_label
 from .plot_values import drawable, drawable_range
+from .step_mark import StepMark
 from .theme import Theme, ThemeManager
 
 #: At most this often (ms) while shown: a dozen curves need not follow every snapshot.
@@ -116,6 +117,8 @@ class GradientHealthPlot(QWidget):
         self._guide = pg.InfiniteLine(pos=math.log10(HEALTHY_RATIO), angle=0, movable=False)
         self._guide.setToolTip("1e-3: the usual size of a healthy step")
         self.plots["update_ratio"].addItem(self._guide, ignoreBounds=True)
+        self._rise_marks = [StepMark(w.getPlotItem()) for w in self.plots.values()]
+        self._rise_marks[1].line.label.setVisible(False)  # one label for the two plots
         self._hover_lines = []
         for widget in self.plots.values():
             line = pg.InfiniteLine(angle=90, movable=False)
@@ -156,6 +159,14 @@ class GradientHealthPlot(QWidget):
         # In log mode getData gives log10 of the values.
         return np.array(x), 10.0 ** np.array(y)
 
+    def mark_divergence(self, step: int | None) -> None:
+        """Mark the step where the loss began to rise before a divergence (None: no mark)."""
+        for mark in self._rise_marks:
+            mark.set_step(step)
+
+    def divergence_mark(self) -> int | None:
+        return self._rise_marks[0].step
+
     def readout_text(self) -> str:
         return self._readout.text()
 
@@ -165,6 +176,10 @@ class GradientHealthPlot(QWidget):
     # ----------------------------------------------------------------------- handlers
 
     def _on_controller_snapshot_taken(self, snap: Snapshot) -> None:
+        if "steps" in self._controller.history_changes:
+            steps = self._history.steps
+            for mark in self._rise_marks:
+                mark.follow(float(steps.steps[-1]) if len(steps) else None)
         if "steps" not in self._controller.history_changes and self._n_layers == snap.n_layers:
             return
         self._dirty = True
@@ -299,6 +314,8 @@ class GradientHealthPlot(QWidget):
         self._guide.setPen(pg.mkPen(theme.qcolor("text", 150), width=1, style=Qt.PenStyle.DotLine))
         for line in self._hover_lines:
             line.setPen(pg.mkPen(theme.qcolor("text", 140), width=1, style=Qt.PenStyle.DotLine))
+        for mark in self._rise_marks:
+            mark.apply_theme(theme)
         swatches = " ".join(f"<span style='color:{c.name()}'>\u2501\u2501</span> {weight_layer_label(l)}"
                             for l, c in enumerate(colors))
         self.legend_label.setText(swatches or "&nbsp;")

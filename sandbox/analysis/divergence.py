@@ -5,9 +5,10 @@ Definitions (used by the divergence banner and the loss plot's mark):
 
 * **The rise** is the last run of strictly rising smoothed mini-batch loss before the stop:
   smoothed with :func:`~sandbox.analysis.trends.log_smooth` over :data:`RISE_WINDOW` rows (so
-  one noisy batch neither starts nor ends it), its **start** is the step after which the
-  smoothed loss only went up, i.e. the last step whose smoothed loss was not above the one
-  before it.  A run that rose from its first step starts at that step.
+  one noisy batch neither starts nor ends it), it begins at the last step whose smoothed loss
+  was not above the one before it.  A trailing mean lags, so its **start** is then moved back
+  to the lowest raw loss among the rows that step's mean averaged: the bottom of the valley
+  the loss climbed out of.  A run that rose from its first step starts at that step.
 * **The overshoot** is the largest update-to-weight ratio ‖ΔW_l‖/‖W_l‖ recorded at any step of
   the rise, over every layer: that layer, the ratio and its step.  Healthy steps move a layer by
   about 1e-3 of its size; a ratio near or above 1 replaces the weights with the update.
@@ -72,7 +73,11 @@ def rise_start(loss: Array, window: int = RISE_WINDOW) -> int | None:
         return len(loss) - 1
     s = smooth[known]
     not_rising = np.flatnonzero(s[1:] <= s[:-1])  # position p: s[p + 1] did not rise
-    return int(known[not_rising[-1] + 1]) if len(not_rising) else int(known[0])
+    k = int(known[not_rising[-1] + 1]) if len(not_rising) else int(known[0])
+    lo = max(0, k - window + 1)
+    averaged = np.asarray(loss[lo : k + 1], dtype=np.float64)
+    averaged = np.where(np.isfinite(averaged), averaged, np.inf)
+    return lo + int(np.argmin(averaged))  # the first of equal lows
 
 
 def explain_divergence(steps: Array, loss: Array, ratios: Sequence[Array]) -> DivergenceExplanation | None:

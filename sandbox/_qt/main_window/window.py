@@ -210,6 +210,10 @@ class MainWindow(SessionFiles, QMainWindow):
 
     def _show_divergence(self, snap: Snapshot) -> None:
         self.divergence_advice.show(snap)
+        explanation = self.divergence_advice.explanation
+        rise = None if explanation is None else explanation.rise_step
+        self.loss_plot.mark_divergence(rise)
+        self.gradient_health.mark_divergence(rise)
 
     def _update_title(self, modified: bool) -> None:
         name = self._path.name if self._path else self._source_name
