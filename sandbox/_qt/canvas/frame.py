@@ -17,6 +17,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainterPath, QPen
 
 from ...analysis.example_focus import SourceValues, example_activations
+from ...analysis.neuron_health import NeuronHealth, neuron_health
 from ...formatting import format_number
 from ...session.snapshot import Snapshot
 from ..theme import Theme, diverging_lut
@@ -81,6 +82,8 @@ class Frame:
     bias_rects: tuple[list[QRectF], list[QRectF]] = ((), ())  # type: ignore[assignment]
     node_levels: tuple[Array, Array] | None = None  # per node (lo, hi) of the colour range
     example_points: Array | None = None  # (N, 2): the focused example's mark on each node
+    health: NeuronHealth | None = None  # dead and saturated neurons (the tooltip reads it too)
+    health_marks: list[tuple[QRectF, str]] = field(default_factory=list)  # node rect, "dead"/"saturated"
 
 
 def connection_values(snap: Snapshot, mode: str, source: SourceValues | None = None) -> tuple[Array | None, str]:
@@ -136,6 +139,7 @@ def build_frame(snap: Snapshot, lay: Layout, mode: str, palette: Palette, dpr: f
         if source is not None and source.source.value != "training_set":
             deltas = source.mean_abs_delta
         build_halos(frame, snap, lay, palette.theme, deltas)
+    build_health_marks(frame, snap, lay)
     return frame
 
 
@@ -157,7 +161,35 @@ def refocus_frame(old: Frame, snap: Snapshot, lay: Layout, mode: str, palette: P
         if source is not None and source.source.value != "training_set":
             deltas = source.mean_abs_delta
         build_halos(frame, snap, lay, palette.theme, deltas)
+    # Dead and saturated neurons do not depend on the focus: the same marks, counted again in
+    # the legend build_connections just wrote.
+    frame.health, frame.health_marks = old.health, old.health_marks
+    if old.health is not None:
+        _count_health(frame, old.health)
     return frame
+
+
+def build_health_marks(frame: Frame, snap: Snapshot, lay: Layout) -> None:
+    """Dead and saturated hidden neurons (see :mod:`sandbox.analysis.neuron_health`): the
+    painter outlines them and tags them; the legend counts them."""
+    with np.errstate(invalid="ignore"):
+        health = neuron_health(snap)
+    frame.health = health
+    marks = []
+    for l, (dead, saturated) in enumerate(zip(health.dead, health.saturated)):
+        for j in np.flatnonzero(dead | saturated):
+            k = lay.node_index(l, int(j))
+            if k is not None:
+                marks.append((QRectF(*lay.node_rect(k)), "dead" if dead[j] else "saturated"))
+    frame.health_marks = marks
+    _count_health(frame, health)
+
+
+def _count_health(frame: Frame, health: NeuronHealth) -> None:
+    n_dead, n_saturated = health.count()
+    parts = [f"{n} {what}" for n, what in ((n_dead, "dead"), (n_saturated, "saturated")) if n]
+    if parts:
+        frame.legend += f"  ·  {' and '.join(parts)} (tagged)"
 
 
 def build_connections(frame: Frame, snap: Snapshot, lay: Layout, mode: str, palette: Palette,

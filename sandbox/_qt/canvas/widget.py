@@ -232,6 +232,21 @@ class NetworkCanvas(QWidget):
         """The hover tooltip's current text (plain), or "" when nothing is hovered."""
         return self._hover_text
 
+    def legend_text(self) -> str:
+        """The legend line under the network (what line width means; marked neurons)."""
+        return self._frame.legend
+
+    def health_marks(self) -> dict[NeuronRef, str]:
+        """The neurons tagged "dead" or "saturated" in the current frame."""
+        health = self._frame.health
+        if health is None:
+            return {}
+        marks = {}
+        for l, (dead, saturated) in enumerate(zip(health.dead, health.saturated)):
+            for j in np.flatnonzero(dead | saturated):
+                marks[NeuronRef(l, int(j))] = "dead" if dead[j] else "saturated"
+        return marks
+
     def caption_text(self) -> str:
         """The caption beside the view switch (what the connections show)."""
         return self._caption.text()
@@ -525,7 +540,7 @@ class NetworkCanvas(QWidget):
             self._view_state.hover = None
             self._set_hover_text("")
             return
-        title, rows = hover_rows(snap, target)
+        title, rows = hover_rows(snap, target, self._frame.health)
         plain = plain_text(title, rows)
         if plain == self._hover_text:
             return
