@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
@@ -276,6 +276,11 @@ class MainWindow(SessionFiles, QMainWindow):
     def set_theme(self, mode: str) -> None:
         self.themes.set_mode(mode)
         settings().setValue("theme", mode)
+
+    def _on_view_state_log_scale(self, new: bool, old: bool | None = None) -> None:
+        blocker = QSignalBlocker(self.log_scale_action)  # a model → widget update, not an edit
+        self.log_scale_action.setChecked(bool(new))
+        del blocker
 
     def _on_themes_theme_changed(self, theme) -> None:
         self.description.setStyleSheet(f"color: {theme.muted};")
