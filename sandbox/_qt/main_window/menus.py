@@ -74,6 +74,8 @@ def build_menus(self) -> None:
                                      "so values that differ by orders of magnitude all stay visible")
     self.log_scale_action.toggled.connect(lambda on: setattr(view_state, "log_scale", on))
     view_state.events.log_scale.connect(self._on_view_state_log_scale)
+    self.histograms_action = _action(view, "&Histograms…", self.show_histograms)
+    self.histograms_action.setToolTip("Per-layer histograms of the weights, gradients and activations")
     theme_menu = view.addMenu("&Theme")
     theme_group = QActionGroup(self)
     self.theme_actions: dict[str, QAction] = {}

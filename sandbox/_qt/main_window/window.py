@@ -19,6 +19,7 @@ from ..controller import SessionController
 from ..controls import ControlsPanel
 from ..inspector import Inspector
 from ..gradient_health import GradientHealthPlot
+from ..histograms_window import HistogramsWindow
 from ..loss_plot import LossPlot
 from ..canvas import NetworkCanvas
 from ..output_view import OutputView
@@ -67,6 +68,8 @@ class MainWindow(SessionFiles, QMainWindow):
         #: close resumes after the saves).
         self._close_confirmed = False
         self._sized_splitter = False
+        #: View ▸ Histograms… (made the first time it is asked for).
+        self.histograms_window: HistogramsWindow | None = None
         #: Close without the unsaved-changes question (CI's smoke test sets it).
         self.skip_unsaved_prompt = False
         self.last_message_box: QMessageBox | None = None
@@ -260,6 +263,14 @@ class MainWindow(SessionFiles, QMainWindow):
         self.inspector_dock.show()
         self.inspector_dock.raise_()
         self.inspector.tabs.setCurrentWidget(self.inspector.chain_rule)
+
+    def show_histograms(self) -> None:
+        """Open (or raise) the non-modal histograms window."""
+        if self.histograms_window is None:
+            self.histograms_window = HistogramsWindow(self.controller, self.themes, self)
+        self.histograms_window.show()
+        self.histograms_window.raise_()
+        self.histograms_window.activateWindow()
 
     def show_help(self) -> None:
         QMessageBox.information(self, "How to read the canvas", HELP_TEXT)
