@@ -44,7 +44,7 @@ def test_each_step_records_the_ratio_of_the_weight_change_to_the_weights_before_
 
 def test_the_ratio_is_nan_where_the_weights_are_zero_and_finite_when_sums_of_squares_overflow():
     # Layout W_0 (2), b_0 (1), W_1 (2), b_1 (1).
-    starts = np.array([0, 2, 3, 5])
+    starts = [slice(0, 2), slice(3, 5)]
     flat = np.array([0.0, 0.0, 5.0, 3.0, 4.0, 1.0])
     delta = np.array([1.0, 1.0, 9.0, 0.3, 0.4, 7.0])
     r = update_ratios(flat, delta, starts)

@@ -154,9 +154,10 @@ class TrainingRun(RunStateIO):
         self.layer_sizes = (X.shape[1],) + spec.hidden_sizes + (Y.shape[1],)
         check_size(self.layer_sizes, len(ds))  # before any parameter or pass is built
         self.layout = ParameterLayout(self.layer_sizes)
-        # Segment offsets W_0, b_0, W_1, … in the flat vector, for the per-step update ratios.
-        sizes = [int(np.prod(shape)) for shape in self.layout.shapes]
-        self._segment_starts = np.cumsum([0] + sizes[:-1]).astype(np.intp)
+        # Where each W_l lies in the flat vector (W_0, b_0, W_1, …), for the per-step update ratios.
+        ends = np.cumsum([int(np.prod(shape)) for shape in self.layout.shapes])
+        self._weight_slices = [slice(int(end - np.prod(shape)), int(end))
+                               for end, shape in zip(ends[0::2], self.layout.shapes[0::2])]
         self.feature_labels = feature_labels(ds.input_names, self.features)
         self.grid_extent = data_extent(ds.inputs, generated=self.data_spec.source != CSV_SOURCE)
         self._grid_features: dict[int, Array] = {}
@@ -332,7 +333,7 @@ class TrainingRun(RunStateIO):
                 return self._diverged(divergence)
         # Commit.
         weights_used = self.weights
-        ratios = update_ratios(self.flat, delta, self._segment_starts)
+        ratios = update_ratios(self.flat, delta, self._weight_slices)
         self._set_flat(new_flat)
         self.opt_state = readonly_state(new_state)
         self.last_update = readonly(delta)

@@ -94,7 +94,7 @@ def accuracy(output: Array, Y: Array) -> float:
     return float(np.mean(output.argmax(axis=1) == Y.argmax(axis=1)))
 
 
-def update_ratios(flat: Array, delta: Array, weight_starts: Array) -> list[float]:
+def update_ratios(flat: Array, delta: Array, weight_slices: Sequence[slice]) -> list[float]:
     """‖ΔW_l‖ / ‖W_l‖ per layer: how far one step moved each weight matrix, relative to its size.
 
     Parameters
@@ -103,28 +103,25 @@ def update_ratios(flat: Array, delta: Array, weight_starts: Array) -> list[float
         The parameters the update was applied to (before the step).
     delta
         The update Δ added to ``flat``.
-    weight_starts
-        Offsets in ``flat`` where each segment begins, in the layout's order W_0, b_0, W_1, …
-        (so the weights are every second segment).
+    weight_slices
+        Where each layer's weights lie in ``flat`` (the layout's W_0, W_1, … segments).
 
     A ratio near 1e-3 is the usual healthy size; far above it a step overshoots, far below the
     layer barely learns.  NaN where ‖W_l‖ = 0 (the ratio is undefined, e.g. zero initialisation);
-    capped at the largest double so history stays finite.  One ``reduceat`` per vector keeps this
-    a few microseconds per step whatever the depth.
+    capped at the largest double so history stays finite.  Two ``vdot`` calls a layer, as for
+    the gradient norms: about a microsecond a layer per step.
     """
-    with np.errstate(over="ignore", invalid="ignore"):
-        moved = np.add.reduceat(delta * delta, weight_starts)[0::2]
-        size = np.add.reduceat(flat * flat, weight_starts)[0::2]
-    ratios = []
-    for l, (m, s) in enumerate(zip(moved, size)):
-        if math.isfinite(m) and math.isfinite(s) and s > 0:
-            ratio = math.sqrt(m / s)
+    out = []
+    for segment in weight_slices:
+        d, w = delta[segment], flat[segment]
+        moved, size = float(np.vdot(d, d)), float(np.vdot(w, w))
+        if 0.0 < size < math.inf and moved < math.inf:
+            out.append(math.sqrt(moved / size))
         else:
             # A sum of squares overflowed or underflowed (or the weights are zero).
-            lo, hi = int(weight_starts[2 * l]), int(weight_starts[2 * l + 1])
-            ratio = _scaled_ratio(delta[lo:hi], flat[lo:hi])
-        ratios.append(math.nan if math.isnan(ratio) else min(ratio, FLOAT_MAX))
-    return ratios
+            ratio = _scaled_ratio(d, w)
+            out.append(math.nan if math.isnan(ratio) else min(ratio, FLOAT_MAX))
+    return out
 
 
 def _scaled_ratio(delta: Array, weights: Array) -> float:
