@@ -33,7 +33,7 @@ from ..formatting import format_number
 from ..session.history import grad_norm_columns, update_ratio_columns
 from ..session.snapshot import Snapshot
 from .controller import SessionController
-from .loss_plot import _FixedHost, _nice_ceiling
+from .loss_plot import _FixedHost
 from .names import weight_layer_label
 from .plot_values import drawable, drawable_range
 from .step_mark import StepMark
@@ -55,6 +55,17 @@ def layer_colors(n_layers: int, theme: Theme) -> list[QColor]:
     if n_layers == 1:
         return [cmap.mapToQColor(lo)]
     return [cmap.mapToQColor(lo + (hi - lo) * l / (n_layers - 1)) for l in range(n_layers)]
+
+
+def _step_ceiling(value: float) -> float:
+    """The smallest of 1, 1.5, 2, 3, 4, 5, 6, 8 × 10^k at least ``value`` (> 0): finer than
+    the loss plot's 1-2-5, so the curves fill most of the narrow plot's width."""
+    exponent = math.floor(math.log10(value))
+    for mantissa in (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
+        nice = mantissa * 10.0**exponent
+        if nice >= value * (1 - 1e-12):
+            return nice if math.isfinite(nice) else value
+    return value
 
 
 class GradientHealthPlot(QWidget):
@@ -240,7 +251,7 @@ class GradientHealthPlot(QWidget):
             y_lo, y_hi = (-4.0, 0.0) if kind == "update_ratio" else (-3.0, 1.0)
         if kind == "update_ratio":  # keep the 1e-3 guide in view
             y_lo, y_hi = min(y_lo, -4), max(y_hi, -2)
-        x_hi = _nice_ceiling(max(float(x[-1]) if len(x) else 0.0, 10.0))
+        x_hi = _step_ceiling(max(float(x[-1]) if len(x) else 0.0, 10.0))
         box = (0.0, x_hi, *drawable_range(float(y_lo), float(y_hi)))
         if box != self._ranges[kind]:
             self._ranges[kind] = box
