@@ -143,3 +143,24 @@ def test_extreme_and_missing_values_draw(qtbot, make_controller, themes, values)
     for widget in plot.plots.values():
         (x0, x1), (y0, y1) = widget.getPlotItem().getViewBox().viewRange()
         assert all(math.isfinite(v) for v in (x0, x1, y0, y1))
+
+
+def test_the_dark_theme_recolours_curves_legend_and_background(qtbot, make_controller, qapp):
+    from sandbox._qt.gradient_health import layer_colors
+    from sandbox._qt.theme import DARK, LIGHT, ThemeManager
+
+    themes = ThemeManager(qapp, "light")
+    controller = make_controller(small_run())
+    plot = GradientHealthPlot(controller, themes)
+    qtbot.addWidget(plot)
+    plot.show()
+    controller.step(5)
+    qtbot.waitUntil(lambda: len(plot.drawn("grad_norm", 0)[0]) == 5)
+    light = [c.name() for c in layer_colors(3, LIGHT)]
+    assert [plot._curves["grad_norm"][l].opts["pen"].color().name() for l in range(3)] == light  # noqa: SLF001
+    themes.set_mode("dark")
+    dark = [c.name() for c in layer_colors(3, DARK)]
+    assert dark != light
+    assert [plot._curves["update_ratio"][l].opts["pen"].color().name() for l in range(3)] == dark  # noqa: SLF001
+    assert all(c in plot.legend_label.text() for c in dark)
+    assert plot.plots["grad_norm"].backgroundBrush().color().name() == DARK.base
