@@ -164,3 +164,33 @@ def test_the_dark_theme_recolours_curves_legend_and_background(qtbot, make_contr
     assert [plot._curves["update_ratio"][l].opts["pen"].color().name() for l in range(3)] == dark  # noqa: SLF001
     assert all(c in plot.legend_label.text() for c in dark)
     assert plot.plots["grad_norm"].backgroundBrush().color().name() == DARK.base
+
+
+def test_a_long_history_is_drawn_from_evenly_sampled_smoothed_rows(qtbot, make_controller, themes):
+    """5,000 rows: at most MAX_POINTS points a curve, the first and last step among them, each
+    the smoothed value of the whole history at that row (smoothing sees every row)."""
+    from sandbox._qt.gradient_health import MAX_POINTS
+    from sandbox.analysis.trends import sample_rows
+
+    controller = make_controller(small_run(network=NetworkSpec((2,), ("tanh",))))
+    plot = GradientHealthPlot(controller, themes)
+    qtbot.addWidget(plot)
+    plot.resize(330, 260)
+    plot.show()
+    wait_for_snapshot(qtbot, controller)
+    n = 5000
+    rng = np.random.default_rng(1)
+    values = np.exp(rng.normal(-3, 1, (n, 4)))
+    columns = History.empty(2).steps.columns
+    rows = np.column_stack([np.arange(1, n + 1), np.ones(n), np.full(n, 0.5), values])
+    controller.receive(SimpleNamespace(
+        run_id=-13, generation=-1, history_steps=SeriesDelta(columns, rows, replace=True),
+        history_evaluations=SeriesDelta(History.EVALUATION_COLUMNS, np.zeros((0, 6)), replace=True),
+        markers=None, step=n, evaluation=Evaluation(0.5, None, None, None)))
+    qtbot.waitUntil(lambda: len(plot.drawn("grad_norm", 0)[0]) > 0)
+    x, y = plot.drawn("update_ratio", 1)
+    assert len(x) <= MAX_POINTS and x[0] == 1 and x[-1] == n
+    kept = sample_rows(n, MAX_POINTS)
+    np.testing.assert_array_equal(x, kept + 1)
+    np.testing.assert_allclose(y, log_smooth(values[:, 3], smoothing_window(n))[kept], rtol=1e-9)
+    assert sample_rows(10, MAX_POINTS).tolist() == list(range(10))

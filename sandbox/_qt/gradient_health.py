@@ -14,12 +14,15 @@ readout gives the smoothed values too, as drawn.  Layers are coloured in order o
 so a fan of curves that spreads towards the input is vanishing gradients at a glance.  The curves
 come from the controller's history copy (the worker records both per step, see
 ``TrainingRun._apply``); this view only draws them.  While hidden (another tab) it does nothing;
-while shown it redraws at most every :data:`REDRAW_MS`, so it costs nothing per frame.
+while shown it redraws at most every :data:`REDRAW_MS` (less often when a long, deep history
+makes a redraw slow) and draws at most :data:`MAX_POINTS` points a curve, so it costs nothing
+per frame.
 """
 
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -28,19 +31,22 @@ from PySide6.QtGui import QColor, QFont, QImage
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from superqt import QElidingLabel
 
-from ..analysis.trends import log_smooth, smoothing_window
+from ..analysis.trends import log10_smooth, sample_rows, smoothing_window
 from ..formatting import format_number
 from ..session.history import grad_norm_columns, update_ratio_columns
 from ..session.snapshot import Snapshot
 from .controller import SessionController
 from .loss_plot import _FixedHost
 from .names import weight_layer_label
-from .plot_values import drawable, drawable_range
+from .plot_values import drawable_range
 from .step_mark import StepMark
 from .theme import Theme, ThemeManager
 
 #: At most this often (ms) while shown: a dozen curves need not follow every snapshot.
 REDRAW_MS = 100
+#: Points drawn per curve at most (a long history is sampled evenly after smoothing): the plot
+#: is a few hundred pixels wide, and 32 curves of 65,536 points cost half a second a redraw.
+MAX_POINTS = 1200
 #: The usual size of a healthy update-to-weight ratio (a rule of thumb, drawn as a guide).
 HEALTHY_RATIO = 1e-3
 #: The two plots, in order from the top: (history column prefix, axis label).
@@ -89,7 +95,10 @@ class GradientHealthPlot(QWidget):
         self._curves: dict[str, list[pg.PlotDataItem]] = {kind: [] for kind, _ in KINDS}
         self._ranges: dict[str, tuple[float, ...] | None] = {kind: None for kind, _ in KINDS}
         self._hover_step: float | None = None
-        #: The smoothed values drawn, per kind and layer (the readout reads them).
+        #: The steps and the log10 of the smoothed values drawn, per kind and layer (the readout
+        #: reads them).  The curves are drawn in log10 units on a linear view with log-scale
+        #: axes: pyqtgraph's own log mode would take the log of every point on every redraw.
+        self._x = np.zeros(0)
         self._smoothed: dict[str, list[np.ndarray]] = {kind: [] for kind, _ in KINDS}
 
         self._readout = QElidingLabel()
@@ -111,7 +120,7 @@ class GradientHealthPlot(QWidget):
             plot.layout.setContentsMargins(2, 4, 8, 2)
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
-            plot.setLogMode(x=False, y=True)
+            plot.getAxis("left").setLogMode(True)  # ticks as powers of ten; data already log10
             plot.getViewBox().disableAutoRange()
             plot.getViewBox().setMouseEnabled(x=False, y=False)
             for name in ("left", "bottom"):
@@ -164,10 +173,12 @@ class GradientHealthPlot(QWidget):
     def drawn(self, kind: str, layer: int) -> tuple[np.ndarray, np.ndarray]:
         """(steps, values) the curve of ``kind`` ("grad_norm" or "update_ratio") for weight
         layer ``layer`` holds (copies; empty before it first drew)."""
-        x, y = self._curves[kind][layer].getData() if layer < len(self._curves[kind]) else (None, None)
+        curve = self._curves[kind][layer] if layer < len(self._curves[kind]) else None
+        # xData / yData: the points given, before pyqtgraph's display downsampling.
+        x, y = (None, None) if curve is None else (curve.xData, curve.yData)
         if x is None:
             return np.zeros(0), np.zeros(0)
-        # In log mode getData gives log10 of the values.
+        # The curves hold log10 of the values.
         return np.array(x), 10.0 ** np.array(y)
 
     def mark_divergence(self, step: int | None) -> None:
@@ -205,23 +216,32 @@ class GradientHealthPlot(QWidget):
     def _redraw(self) -> None:
         if not self.isVisible():
             return  # drawn when shown again (showEvent)
+        start = time.perf_counter()
+        self._draw()
+        # A long deep history costs tens of ms to smooth: then redraw less often, so drawing
+        # takes at most ~12 % of the GUI thread (as the worker paces its snapshots).
+        spent_ms = 1e3 * (time.perf_counter() - start)
+        self._timer.setInterval(max(REDRAW_MS, int(8 * spent_ms)))
+
+    def _draw(self) -> None:
         self._dirty = False
         snap = self._controller.snapshot
         n_layers = snap.n_layers if snap is not None else 0
         if n_layers != self._n_layers:
             self._make_curves(n_layers)
         steps = self._history.steps
-        x = steps.steps
+        rows = sample_rows(len(steps), MAX_POINTS)
         window = smoothing_window(len(steps))
+        self._x = x = steps.steps[rows]
         for kind, _ in KINDS:
             names = (grad_norm_columns if kind == "grad_norm" else update_ratio_columns)(n_layers)
-            values = [drawable(log_smooth(steps.column(name), window)) for name in names]
+            values = [log10_smooth(steps.column(name), window, rows) for name in names]
             self._smoothed[kind] = values
             for curve, y in zip(self._curves[kind], values):
                 curve.setData(x, y)
             self._fit_view(kind, x, values)
         if self._hover_step is None:
-            self._show_readout(len(steps) - 1 if len(steps) else None)
+            self._show_readout(len(x) - 1 if len(x) else None)
 
     def _make_curves(self, n_layers: int) -> None:
         for kind, _ in KINDS:
@@ -240,11 +260,12 @@ class GradientHealthPlot(QWidget):
         self._apply_theme(self._themes.theme)
 
     def _fit_view(self, kind: str, x: np.ndarray, values: list[np.ndarray]) -> None:
-        """Whole decades on y, a 1-2-5 step count on x: limits that change rarely."""
-        positive = [v[np.isfinite(v) & (v > 0)] for v in values]
-        positive = np.concatenate(positive) if positive else np.zeros(0)
-        if len(positive):
-            y_lo, y_hi = math.floor(math.log10(positive.min())), math.ceil(math.log10(positive.max()))
+        """Whole decades on y, a 1-1.5-2-3… step count on x: limits that change rarely.
+        ``values`` are log10 (NaN where there is nothing to draw)."""
+        known = [v[np.isfinite(v)] for v in values]
+        known = np.concatenate(known) if known else np.zeros(0)
+        if len(known):
+            y_lo, y_hi = math.floor(known.min()), math.ceil(known.max())
             if y_hi <= y_lo:
                 y_lo -= 1
         else:
@@ -259,7 +280,7 @@ class GradientHealthPlot(QWidget):
 
     def _on_scene_mouse_moved(self, kind: str, scene_pos: QPointF) -> None:
         vb = self.plots[kind].getPlotItem().getViewBox()
-        steps = self._history.steps.steps
+        steps = self._x
         if not vb.sceneBoundingRect().contains(scene_pos) or not len(steps):
             self._end_hover()
             return
@@ -282,20 +303,18 @@ class GradientHealthPlot(QWidget):
             self._hover_step = None
             for line in self._hover_lines:
                 line.setVisible(False)
-            steps = self._history.steps
-            self._show_readout(len(steps) - 1 if len(steps) else None)
+            self._show_readout(len(self._x) - 1 if len(self._x) else None)
 
     def _show_readout(self, i: int | None) -> None:
-        """"step N · ‖∂J/∂W‖ W1 … WL · ratio W1 … WL" for history row ``i`` (the newest when not
+        """"step N · ‖∂J/∂W‖ W1 … WL · ratio W1 … WL" for drawn point ``i`` (the newest when not
         hovering); the tooltip has the same text, so nothing elided is lost."""
         if i is None or self._n_layers == 0:
             text = "No steps yet: press Play or Step"
         else:
-            steps = self._history.steps
-            parts = [f"step {int(round(float(steps.steps[i]))):,}"]
+            parts = [f"step {int(round(float(self._x[i]))):,}"]
             for kind, label in KINDS:
                 smoothed = self._smoothed[kind]
-                values = ", ".join(f"{weight_layer_label(l)} {format_number(float(v[i]))}"
+                values = ", ".join(f"{weight_layer_label(l)} {format_number(float(10.0 ** v[i]))}"
                                    for l, v in enumerate(smoothed) if i < len(v))
                 parts.append(f"{label}: {values}")
             text = " · ".join(parts)
@@ -320,7 +339,8 @@ class GradientHealthPlot(QWidget):
                 axis.setTextPen(pg.mkPen(theme.text))
             plot.setLabel("left", label, color=theme.text)
             for curve, color in zip(self._curves[kind], colors):
-                curve.setPen(pg.mkPen(color, width=1.5))
+                # Wide antialiased lines cost ~5 µs a segment: thin ones once there are many.
+                curve.setPen(pg.mkPen(color, width=1.5 if self._n_layers <= 6 else 1.0))
         self.plots["update_ratio"].getPlotItem().setLabel("bottom", "step", color=theme.text)
         self._guide.setPen(pg.mkPen(theme.qcolor("text", 150), width=1, style=Qt.PenStyle.DotLine))
         for line in self._hover_lines:
