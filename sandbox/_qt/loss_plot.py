@@ -118,7 +118,8 @@ class LossPlot(QWidget):
         self._readout_label.setContentsMargins(4, 0, 4, 0)
 
         self.plot_widget = pg.PlotWidget()
-        self.plot_widget.setMinimumSize(160, 120)
+        # 90, not 120: in its tab the tab bar takes ~30 px, and the window keeps its minimum height.
+        self.plot_widget.setMinimumSize(160, 90)
         plot = self.plot_widget.getPlotItem()
         plot.setMenuEnabled(False)
         plot.layout.setContentsMargins(2, 6, 8, 2)  # room for the top tick label
