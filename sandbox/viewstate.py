@@ -58,6 +58,8 @@ class ViewState:
     pinned
         A weight or bias held for the What-if tab's loss over two parameters (the other one is
         the selection), or None.
+    log_scale
+        Whether the canvas draws connection widths and the neuron glow on a log scale.
     """
 
     selection: Ref | None = None
@@ -67,6 +69,7 @@ class ViewState:
     data_source: DataSource = DataSource.TRAINING_SET
     time_cursor: int | None = None
     pinned: WeightRef | BiasRef | None = None
+    log_scale: bool = False
 
     def clear_run_references(self) -> None:
         """Forget what points into the previous run (a new architecture or session)."""

@@ -121,7 +121,8 @@ def test_log_scale_survives_zero_and_negative_losses(qtbot, make_controller, the
 
     # A made-up run whose losses include 0, a negative value, NaN and inf.
     steps_cols = History.empty(1).steps.columns
-    rows = np.array([[1, 1, 0.5, 0], [2, 1, 0.0, 0], [3, 1, -1.0, 0], [4, 1, np.nan, 0], [5, 1, np.inf, 0]])
+    rows = np.array([[1, 1, 0.5, 0, 0], [2, 1, 0.0, 0, 0], [3, 1, -1.0, 0, 0], [4, 1, np.nan, 0, 0],
+                     [5, 1, np.inf, 0, 0]])
     evals = np.array([[2, 1, 0.0, 0.3, np.nan, np.nan], [4, 1, 0.2, -0.1, np.nan, np.nan]])
     fake = SimpleNamespace(
         run_id=-7,
@@ -149,7 +150,7 @@ def test_partial_replacement_keeps_the_prefix(qtbot, make_controller, themes):
     no_evals = SeriesDelta(History.EVALUATION_COLUMNS, np.zeros((0, 6)), replace=False, start=0)
 
     def emit(rows, replace, start=0):
-        rows = np.array([[s, 1, v, 0] for s, v in rows], dtype=float).reshape(-1, 4)
+        rows = np.array([[s, 1, v, 0, 0] for s, v in rows], dtype=float).reshape(-1, 5)
         delta = SeriesDelta(cols, rows, replace=replace, start=start)
         controller.receive(SimpleNamespace(run_id=-9, generation=-1, history_steps=delta,
                                                       history_evaluations=no_evals, markers=None,

@@ -124,7 +124,7 @@ def test_the_loss_plot_draws_extreme_losses(qtbot, make_controller, themes, case
     if log:
         qtbot.mouseClick(plot.log_checkbox, Qt.MouseButton.LeftButton)
     values = LOSS_VALUES[case]
-    steps = np.array([[s + 1, 1, v, 0] for s, v in enumerate(values)], dtype=float)
+    steps = np.array([[s + 1, 1, v, 0, 0] for s, v in enumerate(values)], dtype=float)
     evals = np.array([[s + 1, 1, v, values[-1 - s], math.nan, math.nan] for s, v in enumerate(values)])
     controller.receive(SimpleNamespace(
         run_id=-11, generation=-1,  # older than any command: taken for its history only

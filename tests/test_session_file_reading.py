@@ -109,11 +109,16 @@ def test_history_saved_at_any_split_points_continues_exactly(total, cuts):
 
 
 def _as_format_1(doc: dict) -> dict:
-    """``doc`` as the previous format wrote it: no merge phase in the history."""
+    """``doc`` as format 1 wrote it: no merge phase in the history (and, as before format 3,
+    no update-to-weight ratios in the steps)."""
     doc = copy.deepcopy(doc)
     doc["version"] = 1
     for name in ("steps", "evaluations"):
         del doc["history"][name]["appends_since_compaction"]
+    steps = doc["history"]["steps"]
+    n_ratios = sum(c.startswith("update_ratio_") for c in steps["columns"])
+    steps["columns"] = steps["columns"][: len(steps["columns"]) - n_ratios]
+    steps["rows"] = [row[: len(row) - n_ratios] for row in steps["rows"]]
     return doc
 
 
@@ -123,9 +128,15 @@ def test_format_1_files_still_load_and_continue_like_a_run_that_never_stopped(st
     old = _as_format_1(to_document(first))
     resumed = loads_session(json.dumps(old), "old.json")
     resumed.train(6000 - 2047)
-    assert_same_history(straight_6000, resumed)
+    # The ratios were not recorded before format 3 (NaN there); everything else is exact.
+    recorded = [k for k, c in enumerate(("step", "weight") + resumed.history.steps.columns)
+                if not c.startswith("update_ratio_")]
+    a, b = straight_6000.history.steps, resumed.history.steps
+    assert len(a) == len(b) and a.appends_since_compaction == b.appends_since_compaction
+    assert bits(a.array()[:, recorded]) == bits(b.array()[:, recorded])
+    assert bits(straight_6000.history.evaluations.array()) == bits(resumed.history.evaluations.array())
     # And it is saved in the current format from then on.
-    assert to_document(resumed)["version"] == FORMAT_VERSION == 2
+    assert to_document(resumed)["version"] == FORMAT_VERSION == 3
 
 
 @pytest.mark.parametrize("value, expected", [

@@ -433,7 +433,8 @@ def test_evaluate_reports_train_and_test_losses_and_accuracies():
 
 def test_history_records_loss_and_gradient_norms_per_step():
     run = make_run(hidden=(3, 2), l1=0.01)
-    assert run.history.steps.columns == ("loss", "grad_norm_0", "grad_norm_1", "grad_norm_2")
+    assert run.history.steps.columns == ("loss", "grad_norm_0", "grad_norm_1", "grad_norm_2",
+                                        "update_ratio_0", "update_ratio_1", "update_ratio_2")
     for k in range(7):
         back = run.backward()
         norms = [np.linalg.norm(g) for g in back.grad_weights]
@@ -441,7 +442,7 @@ def test_history_records_loss_and_gradient_norms_per_step():
         row = run.history.steps.last()
         assert row[0] == k + 1 and row[1] == 1.0
         assert row[2] == back.data_loss
-        np.testing.assert_allclose(row[3:], norms, rtol=1e-14)
+        np.testing.assert_allclose(row[3:6], norms, rtol=1e-14)
     assert len(run.history.steps) == 7
     np.testing.assert_array_equal(run.history.steps.steps(), np.arange(1, 8))
 
@@ -467,7 +468,7 @@ def test_series_with_a_million_appends_stays_bounded_and_ordered():
     append = series.append
     start = time.perf_counter()
     for k in range(1, 1_000_001):
-        append(k, 0.5, 1.0, 2.0, 3.0)
+        append(k, 0.5, 1.0, 2.0, 3.0, 1e-3, 2e-3, 3e-3)
     elapsed = time.perf_counter() - start
     assert elapsed < 20
     assert len(series) <= DEFAULT_CAPACITY
@@ -476,7 +477,7 @@ def test_series_with_a_million_appends_stays_bounded_and_ordered():
     assert steps[-1] == 1_000_000
     rows = series.array()
     assert rows[:, 1].sum() == 1_000_000  # every record is still accounted for
-    np.testing.assert_allclose(rows[:, 2:], np.tile([0.5, 1.0, 2.0, 3.0], (len(rows), 1)))
+    np.testing.assert_allclose(rows[:, 2:], np.tile([0.5, 1.0, 2.0, 3.0, 1e-3, 2e-3, 3e-3], (len(rows), 1)))
     # Recent history keeps full resolution.
     assert np.array_equal(steps[-1000:], np.arange(999_001, 1_000_001))
     assert history.nbytes() < 10 * 2**20  # far below 100 MB

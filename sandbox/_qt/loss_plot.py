@@ -27,6 +27,7 @@ from ..session.snapshot import Snapshot
 from .controller import SessionController
 from .plot_values import drawable as _drawable
 from .plot_values import drawable_range
+from .step_mark import StepMark
 from .theme import VERMILLION, Theme, ThemeManager
 
 SERIES = ("train", "test", "batch")
@@ -117,7 +118,8 @@ class LossPlot(QWidget):
         self._readout_label.setContentsMargins(4, 0, 4, 0)
 
         self.plot_widget = pg.PlotWidget()
-        self.plot_widget.setMinimumSize(160, 120)
+        # 90, not 120: in its tab the tab bar takes ~30 px, and the window keeps its minimum height.
+        self.plot_widget.setMinimumSize(160, 90)
         plot = self.plot_widget.getPlotItem()
         plot.setMenuEnabled(False)
         plot.layout.setContentsMargins(2, 6, 8, 2)  # room for the top tick label
@@ -148,6 +150,7 @@ class LossPlot(QWidget):
         self._hover_line.setVisible(False)
         self._hover_line.setZValue(20)
         plot.addItem(self._hover_line, ignoreBounds=True)
+        self._rise_mark = StepMark(plot)
         self._curves = {name: pg.PlotDataItem(connect="finite") for name in SERIES}
         # Wide antialiased lines are what costs when painting (~5 µs a segment), so draw few:
         # 'peak' keeps each bin's min and max, so about one bin per pixel (half a bin for the
@@ -221,6 +224,14 @@ class LossPlot(QWidget):
         value = self._legend_values.get(name, "")
         return f"{LEGEND_NAMES[name]} {value}".strip()
 
+    def mark_divergence(self, step: int | None) -> None:
+        """Mark the step where the loss began to rise before a divergence (None: no mark)."""
+        self._rise_mark.set_step(step)
+
+    def divergence_mark(self) -> int | None:
+        """The step marked as where the loss began to rise, or None."""
+        return self._rise_mark.step
+
     def image_for_export(self) -> QImage:
         """The plot (without the header) as an image."""
         return self.plot_widget.grab().toImage()
@@ -230,6 +241,9 @@ class LossPlot(QWidget):
     def _on_controller_snapshot_taken(self, snap: Snapshot) -> None:
         # The controller has applied this snapshot's rows to its history already.
         changed = self._controller.history_changes
+        if "steps" in changed:
+            steps = self._history.steps
+            self._rise_mark.follow(float(steps.steps[-1]) if len(steps) else None)
         if "markers" in changed:
             self._set_markers(self._history.markers)
         # Every snapshot measures the full-set losses now; history samples them once an
@@ -456,6 +470,7 @@ class LossPlot(QWidget):
         self._curves["batch"].setPen(pg.mkPen(theme.qcolor("muted", 85), width=1))
         self._markers.setPen(pg.mkPen(theme.qcolor("selection", 150), width=1))
         self._hover_line.setPen(pg.mkPen(theme.qcolor("text", 140), width=1, style=Qt.PenStyle.DotLine))
+        self._rise_mark.apply_theme(theme)
         for name in SERIES:
             self._paint_legend(name)
         self._markers.update()

@@ -43,3 +43,8 @@ def layer_name(snapshot: Snapshot, layer: int) -> str:
     if layer < len(snapshot.layer_sizes) - 1:
         return f"hidden {layer}"
     return "the output layer"
+
+
+def weight_layer_label(layer: int) -> str:
+    """``"W1"`` for weight layer 0 (the inputs → the first layer), 1-based like every name."""
+    return f"W{layer + 1}"

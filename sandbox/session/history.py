@@ -168,6 +168,15 @@ class Series:
         self._appends_since_compaction = 0
         self._changed(0)
 
+    def padded(self, columns: tuple[str, ...]) -> "Series":
+        """A copy with value columns ``columns`` (this series' own first, then new ones, which
+        are NaN in every row), keeping the merge phase."""
+        if tuple(columns[: len(self.columns)]) != self.columns:
+            raise ValueError("padded columns must start with the series' own")
+        rows = np.full((self._n, 2 + len(columns)), np.nan)
+        rows[:, : self._rows.shape[1]] = self._rows[: self._n]
+        return Series.from_array(tuple(columns), rows, self.capacity, self._appends_since_compaction)
+
     @classmethod
     def from_array(cls, columns: tuple[str, ...], rows: Array, capacity: int = DEFAULT_CAPACITY,
                    appends_since_compaction: int | None = None) -> "Series":
@@ -203,6 +212,16 @@ def _weighted_mean(x: Array, wx: Array, y: Array, wy: Array) -> Array:
     return np.where(total > 0, mean, np.nan)
 
 
+def grad_norm_columns(n_layers: int) -> tuple[str, ...]:
+    """The step columns of ‖∂J/∂W_l‖, one per weight layer."""
+    return tuple(f"grad_norm_{l}" for l in range(n_layers))
+
+
+def update_ratio_columns(n_layers: int) -> tuple[str, ...]:
+    """The step columns of ‖ΔW_l‖/‖W_l‖, one per weight layer."""
+    return tuple(f"update_ratio_{l}" for l in range(n_layers))
+
+
 @dataclass(frozen=True)
 class Marker:
     """A manual edit shown on the loss plot: the step it happened before and what changed."""
@@ -218,7 +237,9 @@ class History:
     Attributes
     ----------
     steps
-        One row per training step: the mini-batch data loss and ‖∂J/∂W_l‖ for every layer.
+        One row per training step: the mini-batch data loss, ‖∂J/∂W_l‖ for every layer
+        (``grad_norm_<l>``), then ‖ΔW_l‖/‖W_l‖ for every layer (``update_ratio_<l>``, W before
+        the step's update; NaN where ‖W_l‖ = 0 or in files written before format 3).
     evaluations
         Full-set losses (and accuracies for classification), at least once per epoch and on
         demand.  A value is NaN where it does not exist (no test set, regression accuracy).
@@ -236,7 +257,7 @@ class History:
 
     @classmethod
     def empty(cls, n_layers: int) -> "History":
-        step_columns = ("loss",) + tuple(f"grad_norm_{l}" for l in range(n_layers))
+        step_columns = ("loss",) + grad_norm_columns(n_layers) + update_ratio_columns(n_layers)
         return cls(Series(step_columns), Series(cls.EVALUATION_COLUMNS))
 
     def add_marker(self, step: int, text: str, replaces_last: bool = False) -> None:

@@ -176,7 +176,14 @@ def _read_history(n_layers: int, history: Any, version: int) -> History:
     if history is not None:
         h = _dict(history, "history", ("steps", "evaluations", "markers"))
         with_phase = version >= 2
-        hist.steps = _series(h["steps"], "history.steps", hist.steps.columns, with_phase)
+        columns = hist.steps.columns
+        if version < 3:
+            # Before format 3 the steps had no update-to-weight ratios: read what is there and
+            # leave the ratios of those steps NaN (never recorded).
+            recorded = columns[: len(columns) - n_layers]
+            hist.steps = _series(h["steps"], "history.steps", recorded, with_phase).padded(columns)
+        else:
+            hist.steps = _series(h["steps"], "history.steps", columns, with_phase)
         hist.evaluations = _series(h["evaluations"], "history.evaluations", hist.evaluations.columns, with_phase)
         for k, m in enumerate(_list(h["markers"], "history.markers", max_length=MAX_MARKERS)):
             _list(m, f"history.markers[{k}]", 2)

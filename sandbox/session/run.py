@@ -35,7 +35,7 @@ from .commands import HyperparametersChanged, ParameterEdited
 from .history import History
 from .naming import BiasRef, WeightRef
 from .guard import finite_buffers, first_nonfinite
-from .scoring import Evaluation, accuracy, encode_targets, finite_norm, recordable
+from .scoring import Evaluation, accuracy, encode_targets, finite_norm, recordable, update_ratios
 from .run_state_io import RunStateIO, readonly_state
 from .state import PHASES, Divergence, RunState, readonly
 
@@ -68,7 +68,8 @@ class TrainingRun(RunStateIO):
     step_count, epoch
         Steps applied so far and epochs completed.
     history
-        Per-step losses and gradient norms, evaluations and edit markers.
+        Per-step losses, gradient norms and update-to-weight ratios ‖ΔW_l‖/‖W_l‖ (W before the
+        step), evaluations and edit markers.
     divergence
         Set when the non-finite guard stopped training; cleared by any edit or reset.
     version
@@ -153,6 +154,10 @@ class TrainingRun(RunStateIO):
         self.layer_sizes = (X.shape[1],) + spec.hidden_sizes + (Y.shape[1],)
         check_size(self.layer_sizes, len(ds))  # before any parameter or pass is built
         self.layout = ParameterLayout(self.layer_sizes)
+        # Where each W_l lies in the flat vector (W_0, b_0, W_1, …), for the per-step update ratios.
+        ends = np.cumsum([int(np.prod(shape)) for shape in self.layout.shapes])
+        self._weight_slices = [slice(int(end - np.prod(shape)), int(end))
+                               for end, shape in zip(ends[0::2], self.layout.shapes[0::2])]
         self.feature_labels = feature_labels(ds.input_names, self.features)
         self.grid_extent = data_extent(ds.inputs, generated=self.data_spec.source != CSV_SOURCE)
         self._grid_features: dict[int, Array] = {}
@@ -328,12 +333,13 @@ class TrainingRun(RunStateIO):
                 return self._diverged(divergence)
         # Commit.
         weights_used = self.weights
+        ratios = update_ratios(self.flat, delta, self._weight_slices)
         self._set_flat(new_flat)
         self.opt_state = readonly_state(new_state)
         self.last_update = readonly(delta)
         self.step_count = step_number
         self.divergence = None  # this step was not refused: an older stop no longer holds
-        self.history.steps.append(step_number, back.data_loss, *grad_norms)
+        self.history.steps.append(step_number, back.data_loss, *grad_norms, *ratios)
         self.cursor += len(self._pending_batch)  # type: ignore[arg-type]
         if fwd is None:
             fwd = self._pending_forward

@@ -92,3 +92,47 @@ def accuracy(output: Array, Y: Array) -> float:
     if output.shape[1] == 1:
         return float(np.mean((output[:, 0] > 0.5) == (Y[:, 0] > 0.5)))
     return float(np.mean(output.argmax(axis=1) == Y.argmax(axis=1)))
+
+
+def update_ratios(flat: Array, delta: Array, weight_slices: Sequence[slice]) -> list[float]:
+    """‖ΔW_l‖ / ‖W_l‖ per layer: how far one step moved each weight matrix, relative to its size.
+
+    Parameters
+    ----------
+    flat
+        The parameters the update was applied to (before the step).
+    delta
+        The update Δ added to ``flat``.
+    weight_slices
+        Where each layer's weights lie in ``flat`` (the layout's W_0, W_1, … segments).
+
+    A ratio near 1e-3 is the usual healthy size; far above it a step overshoots, far below the
+    layer barely learns.  NaN where ‖W_l‖ = 0 (the ratio is undefined, e.g. zero initialisation);
+    capped at the largest double so history stays finite.  Two ``vdot`` calls a layer, as for
+    the gradient norms: about a microsecond a layer per step.
+    """
+    out = []
+    for segment in weight_slices:
+        d, w = delta[segment], flat[segment]
+        moved, size = float(np.vdot(d, d)), float(np.vdot(w, w))
+        if 0.0 < size < math.inf and moved < math.inf:
+            out.append(math.sqrt(moved / size))
+        else:
+            # A sum of squares overflowed or underflowed (or the weights are zero).
+            ratio = _scaled_ratio(d, w)
+            out.append(math.nan if math.isnan(ratio) else min(ratio, FLOAT_MAX))
+    return out
+
+
+def _scaled_ratio(delta: Array, weights: Array) -> float:
+    """‖delta‖ / ‖weights‖ without overflow or underflow: each vector scaled by its largest
+    entry first.  NaN when ``weights`` is zero."""
+    w_scale = float(np.abs(weights).max())
+    if w_scale == 0:
+        return math.nan
+    d_scale = float(np.abs(delta).max())
+    if d_scale == 0:
+        return 0.0
+    d, w = delta / d_scale, weights / w_scale
+    with np.errstate(over="ignore"):
+        return float(np.float64(d_scale) / w_scale * (math.sqrt(np.vdot(d, d)) / math.sqrt(np.vdot(w, w))))

@@ -16,7 +16,9 @@ imported by name.
 Format versions: 2 adds each history series' ``appends_since_compaction`` (when its next
 downsampling is due), so a saved and resumed run keeps exactly the history of one that never
 stopped.  Format 1 files still load; their phase is derived from the rows (see
-:meth:`~sandbox.session.history.Series.from_array`).  Files of a newer format are refused with a
+:meth:`~sandbox.session.history.Series.from_array`).  Format 3 adds each layer's
+update-to-weight ratio ‖ΔW_l‖/‖W_l‖ to the step history (``update_ratio_<l>``); older files
+load with those columns empty (NaN: the ratios of past steps were never recorded).  Files of a newer format are refused with a
 message saying so.
 
 Writing is atomic (:mod:`sandbox.session.atomic_write`): a temporary file in the same folder is
@@ -63,7 +65,7 @@ from .save_checks import measure
 from .state import QUANTITIES, Divergence, RunState, ShuffleRngState, readonly
 
 FORMAT = "backprop-sandbox-session"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_DESCRIPTION = 4000
 

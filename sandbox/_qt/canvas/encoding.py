@@ -2,6 +2,9 @@
 
 * Connections: the sign picks the colour (positive / negative), |value| / max |value| picks
   one of WIDTH_LEVELS levels; stronger levels are wider and less faded toward the background.
+  In log mode the levels are spread over log10 |value| across the top LOG_DECADES decades
+  instead (:func:`log_fraction`), so values that differ by orders of magnitude (the gradients
+  of the first and the last layer of a deep network) all stay visible.
   In the dark theme the faintest lines are kept at ≥ 3:1 contrast (WCAG) against the
   background, counting the pixel coverage of a thin antialiased line (see :func:`line_styles`).
 * Nodes: activations → index into the diverging colour table (LUT), per-node colour ranges.
@@ -21,6 +24,9 @@ Array = np.ndarray
 WIDTH_LEVELS = 10  # magnitude buckets per sign
 MIN_WIDTH = 0.5  # px: the thinnest connection (before the contrast floor)
 LUT_SIZE = 256
+#: Decades below the largest |value| that log mode spreads its levels over; anything smaller
+#: gets the thinnest level (but keeps its sign colour).
+LOG_DECADES = 6
 #: WCAG contrast every connection keeps against the canvas background in the dark theme.
 DARK_MIN_CONTRAST = 3.0
 
@@ -100,13 +106,32 @@ class Encoded:
     broken: Array  # bool: not finite
 
 
-def encode_connections(values: Array) -> Encoded:
-    """Sign and magnitude level of each value: level = ⌊WIDTH_LEVELS · |v| / max |v|⌋ (capped)."""
+def log_fraction(mag: Array, top: float, decades: int = LOG_DECADES) -> Array:
+    """Where each magnitude lies on a log scale of ``decades`` decades ending at ``top``:
+    ``(log10(mag / top) + decades) / decades`` clipped to [0, 1]; 0 for zero magnitudes.
+
+    So ``top`` maps to 1, ``top·10⁻³`` to 0.5 (with 6 decades), ``top·10⁻⁶`` and below to 0.
+    """
+    mag = np.asarray(mag, dtype=np.float64)
+    out = np.zeros(mag.shape)
+    if top > 0:
+        positive = mag > 0
+        with np.errstate(divide="ignore", over="ignore"):
+            out[positive] = (np.log10(mag[positive]) - math.log10(top) + decades) / decades
+    return np.clip(out, 0.0, 1.0)
+
+
+def encode_connections(values: Array, log: bool = False) -> Encoded:
+    """Sign and magnitude level of each value: level = ⌊WIDTH_LEVELS · |v| / max |v|⌋ (capped),
+    or with ``log`` ⌊WIDTH_LEVELS · :func:`log_fraction`⌋ (capped)."""
     mag = np.abs(np.asarray(values, dtype=np.float64))
     broken = ~np.isfinite(mag)
     mag[broken] = 0.0
     top = float(mag.max()) if len(mag) else 0.0
-    norm = mag / top if top > 0 else mag
+    if log:
+        norm = log_fraction(mag, top)
+    else:
+        norm = mag / top if top > 0 else mag
     level = np.minimum((norm * WIDTH_LEVELS).astype(np.int64), WIDTH_LEVELS - 1)
     sign = np.sign(np.where(broken, 0.0, values)).astype(np.int8)
     sign[mag == 0] = 0

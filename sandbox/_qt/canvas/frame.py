@@ -17,6 +17,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainterPath, QPen
 
 from ...analysis.example_focus import SourceValues, example_activations
+from ...analysis.neuron_health import NeuronHealth, neuron_health
 from ...formatting import format_number
 from ...session.snapshot import Snapshot
 from ..theme import Theme, diverging_lut
@@ -81,6 +82,8 @@ class Frame:
     bias_rects: tuple[list[QRectF], list[QRectF]] = ((), ())  # type: ignore[assignment]
     node_levels: tuple[Array, Array] | None = None  # per node (lo, hi) of the colour range
     example_points: Array | None = None  # (N, 2): the focused example's mark on each node
+    health: NeuronHealth | None = None  # dead and saturated neurons (the tooltip reads it too)
+    health_marks: list[tuple[QRectF, str]] = field(default_factory=list)  # node rect, "dead"/"saturated"
 
 
 def connection_values(snap: Snapshot, mode: str, source: SourceValues | None = None) -> tuple[Array | None, str]:
@@ -109,16 +112,17 @@ def connection_values(snap: Snapshot, mode: str, source: SourceValues | None = N
 
 def build_frame(snap: Snapshot, lay: Layout, mode: str, palette: Palette, dpr: float,
                 input_scale: Array | None, source: SourceValues | None = None,
-                example: int | None = None) -> Frame:
+                example: int | None = None, log_scale: bool = False) -> Frame:
     """Everything snapshot ``snap`` draws in view mode ``mode``.
 
     ``input_scale``: each raw input's largest |value| (plain nodes only), or None.
     ``source``: the data source's gradient values and |δ| (see :func:`connection_values`).
     ``example``: the focused training row, marked on every node (its position on each
     heatmap, its value on each curve, its activation as the colour of plain nodes), or None.
+    ``log_scale``: connection widths and the gradient glow on a log scale (see ``encoding``).
     """
     frame = Frame()
-    build_connections(frame, snap, lay, mode, palette, source)
+    build_connections(frame, snap, lay, mode, palette, source, log_scale)
     grid = snap.grid
     if example is not None and not 0 <= example < snap.train_pass.n_rows:
         example = None
@@ -135,38 +139,68 @@ def build_frame(snap: Snapshot, lay: Layout, mode: str, palette: Palette, dpr: f
         deltas = None
         if source is not None and source.source.value != "training_set":
             deltas = source.mean_abs_delta
-        build_halos(frame, snap, lay, palette.theme, deltas)
+        build_halos(frame, snap, lay, palette.theme, deltas, log_scale)
+    build_health_marks(frame, snap, lay)
     return frame
 
 
 def refocus_frame(old: Frame, snap: Snapshot, lay: Layout, mode: str, palette: Palette,
-                  source: SourceValues | None, example: int | None) -> Frame:
+                  source: SourceValues | None, example: int | None, log_scale: bool = False) -> Frame:
     """``old`` (built for this snapshot and layout) for a new focused example or data source:
     connections, glow and the example's marks again; the node pictures and bias bars, which
     do not depend on the focus, are kept (plain nodes, coloured by the example, are redone)."""
     if snap.grid is None:
-        return build_frame(snap, lay, mode, palette, 1.0, input_scale(snap), source, example)
+        return build_frame(snap, lay, mode, palette, 1.0, input_scale(snap), source, example, log_scale)
     frame = Frame(node_image=old.node_image, node_pixels=old.node_pixels, tile=old.tile,
                   tile_width=old.tile_width, curves=old.curves, zero_lines=old.zero_lines,
                   node_fill=old.node_fill, bias_rects=old.bias_rects, node_levels=old.node_levels)
-    build_connections(frame, snap, lay, mode, palette, source)
+    build_connections(frame, snap, lay, mode, palette, source, log_scale)
     if example is not None and 0 <= example < snap.train_pass.n_rows:
         build_example_points(frame, snap, lay, example)
     if mode == "gradients":
         deltas = None
         if source is not None and source.source.value != "training_set":
             deltas = source.mean_abs_delta
-        build_halos(frame, snap, lay, palette.theme, deltas)
+        build_halos(frame, snap, lay, palette.theme, deltas, log_scale)
+    # Dead and saturated neurons do not depend on the focus: the same marks, counted again in
+    # the legend build_connections just wrote.
+    frame.health, frame.health_marks = old.health, old.health_marks
+    if old.health is not None:
+        _count_health(frame, old.health)
     return frame
 
 
+def build_health_marks(frame: Frame, snap: Snapshot, lay: Layout) -> None:
+    """Dead and saturated hidden neurons (see :mod:`sandbox.analysis.neuron_health`): the
+    painter outlines them and tags them; the legend counts them."""
+    with np.errstate(invalid="ignore"):
+        health = neuron_health(snap)
+    frame.health = health
+    marks = []
+    for l, (dead, saturated) in enumerate(zip(health.dead, health.saturated)):
+        for j in np.flatnonzero(dead | saturated):
+            k = lay.node_index(l, int(j))
+            if k is not None:
+                marks.append((QRectF(*lay.node_rect(k)), "dead" if dead[j] else "saturated"))
+    frame.health_marks = marks
+    _count_health(frame, health)
+
+
+def _count_health(frame: Frame, health: NeuronHealth) -> None:
+    n_dead, n_saturated = health.count()
+    parts = [f"{n} {what}" for n, what in ((n_dead, "dead"), (n_saturated, "saturated")) if n]
+    if parts:
+        frame.legend += f"  ·  {' and '.join(parts)} (tagged)"
+
+
 def build_connections(frame: Frame, snap: Snapshot, lay: Layout, mode: str, palette: Palette,
-                      source: SourceValues | None = None) -> None:
+                      source: SourceValues | None = None, log_scale: bool = False) -> None:
     """Bucket connections by (sign, magnitude level): one pen and one segment array each.
 
     Width grows linearly with |value| / max |value| over every shown connection (this frame),
-    from MIN_WIDTH to the layout's max width; weak connections also fade toward the
-    background.  Buckets are drawn weakest first, so strong connections lie on top.
+    or with its log over the top ``LOG_DECADES`` decades (``log_scale``), from MIN_WIDTH to the
+    layout's max width; weak connections also fade toward the background.  Buckets are drawn
+    weakest first, so strong connections lie on top.
     """
     values, _ = connection_values(snap, mode, source)
     n = lay.conn_x.shape[0]
@@ -179,7 +213,7 @@ def build_connections(frame: Frame, snap: Snapshot, lay: Layout, mode: str, pale
         frame.conn_width = np.full(n, 0.75)
         frame.conn_color = np.zeros(n, dtype=np.int8)
         return
-    e = enc.encode_connections(values)
+    e = enc.encode_connections(values, log=log_scale)
     symbol = SYMBOLS[mode]
     if mode == "gradients" and source is not None and source.source.value == "example":
         symbol = "|aᵢ·δⱼ|"  # one example's term: no L1/L2 part (those belong to the average)
@@ -187,6 +221,9 @@ def build_connections(frame: Frame, snap: Snapshot, lay: Layout, mode: str, pale
         # A diverged run: saying "0" (or drawing them thin) would hide that they overflowed.
         frame.legend = (f"at the kept (last finite) weights, {int(e.broken.sum())} of {n} "
                         f"{symbol[1:-1]} overflow: training diverged")
+    elif e.top > 0 and log_scale:
+        frame.legend = (f"line width ∝ log {symbol} over {enc.LOG_DECADES} decades; "
+                        f"thickest = {format_number(e.top)}, thinnest ≤ {format_number(e.top * 10.0**-enc.LOG_DECADES)}")
     elif e.top > 0:
         frame.legend = f"line width ∝ {symbol}; thickest = {format_number(e.top)}"
         if symbol == "|aᵢ·δⱼ|":
@@ -318,9 +355,10 @@ def build_biases(frame: Frame, snap: Snapshot, lay: Layout) -> None:
 
 
 def build_halos(frame: Frame, snap: Snapshot, lay: Layout, theme: Theme,
-                source_deltas: tuple[Array, ...] | None = None) -> None:
-    """Gradients view: a glow in the accent colour ∝ mean |δ| (normalised over all neurons);
-    ``source_deltas`` (per layer 1 … L) replaces the training set's mean |δ|."""
+                source_deltas: tuple[Array, ...] | None = None, log_scale: bool = False) -> None:
+    """Gradients view: a glow in the accent colour ∝ mean |δ| (normalised over all neurons), or
+    ∝ its log over the top ``LOG_DECADES`` decades (``log_scale``); ``source_deltas`` (per
+    layer 1 … L) replaces the training set's mean |δ|."""
     per_layer = snap.neurons.mean_abs_delta[1:] if source_deltas is None else source_deltas
     deltas = [np.asarray(d, dtype=np.float64) for d in per_layer if d is not None]
     if not deltas:
@@ -330,7 +368,7 @@ def build_halos(frame: Frame, snap: Snapshot, lay: Layout, theme: Theme,
     top = d.max() if len(d) else 0.0
     if top <= 0:
         return
-    norm = d / top
+    norm = enc.log_fraction(d, top) if log_scale else d / top
     first = int(lay.offsets[1])
     e_max = max(3.0, min(8.0, lay.gap / 2))
     halos = []

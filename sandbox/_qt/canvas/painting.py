@@ -94,6 +94,7 @@ def paint_network(p: QPainter, scene: Scene, fr: Frame, theme: Theme, font: QFon
         # drawLines(const QLineF *, int) reads the segments straight from the numpy buffer.
         p.drawLines(wrapInstance(lines.ctypes.data, QLineF), len(lines))
     paint_nodes(p, scene, fr, theme)
+    paint_health_marks(p, fr, theme, font)
     paint_example_points(p, fr, theme)
 
 
@@ -239,6 +240,36 @@ def _ring_stamp(halo: str, ring: str, dpr: float) -> QImage:
         q.end()
         _ring_stamps[key] = image
     return image
+
+
+#: The tag a marked neuron carries at its top right corner.
+HEALTH_TAGS = {"dead": "dead", "saturated": "sat"}
+
+
+def paint_health_marks(p: QPainter, fr: Frame, theme: Theme, font: QFont) -> None:
+    """Dead neurons: a dashed outline; saturated ones: a dotted outline; each with a small tag
+    ("dead", "sat") over its top right corner, so the mark reads without a legend."""
+    if not fr.health_marks:
+        return
+    small = QFont(font)
+    small.setPointSizeF(max(6.0, font.pointSizeF() - 2.5))
+    fm = QFontMetricsF(small)
+    p.setFont(small)
+    for rect, kind in fr.health_marks:
+        color = QColor(theme.text if kind == "saturated" else theme.muted)
+        style = Qt.PenStyle.DotLine if kind == "saturated" else Qt.PenStyle.DashLine
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(color, 1.5, style))
+        p.drawRect(rect.adjusted(-3.5, -3.5, 3.5, 3.5))
+        tag = HEALTH_TAGS[kind]
+        w, h = fm.horizontalAdvance(tag) + 6, fm.height() + 1
+        box = QRectF(rect.right() + 4 - w, rect.top() - 4 - h / 2, w, h)
+        p.setPen(QPen(color, 1.0))
+        p.setBrush(QColor(theme.base))
+        p.drawRoundedRect(box, 3, 3)
+        p.setPen(QColor(theme.text))
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, tag)
+    p.setFont(font)
 
 
 def paint_node_marks(p: QPainter, scene: Scene, theme: Theme) -> None:

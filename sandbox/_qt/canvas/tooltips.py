@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from ...analysis.neuron_health import NeuronHealth, neuron_health
 from ...formatting import format_number
 from ...session.naming import NeuronRef, WeightRef
 from ...session.snapshot import Snapshot
@@ -14,8 +15,13 @@ def _signed(value: float | None) -> str:
     return format_number(value, signed=True)
 
 
-def hover_rows(snap: Snapshot, target: WeightRef | NeuronRef) -> tuple[str, list[tuple[str, str]]]:
-    """The tooltip's title and its (label, value) rows for a weight or a neuron."""
+def hover_rows(snap: Snapshot, target: WeightRef | NeuronRef,
+               health: NeuronHealth | None = None) -> tuple[str, list[tuple[str, str]]]:
+    """The tooltip's title and its (label, value) rows for a weight or a neuron.
+
+    ``health``: the snapshot's dead and saturated neurons if already known (the canvas frame
+    has them); computed from ``snap`` otherwise.  A marked neuron's tooltip says why.
+    """
     if isinstance(target, WeightRef):
         l, i, j = target.layer, target.i, target.j
         title = f"{target.name}  from {unit_name(snap, l, i)} → {unit_name(snap, l + 1, j)}"
@@ -39,6 +45,11 @@ def hover_rows(snap: Snapshot, target: WeightRef | NeuronRef) -> tuple[str, list
             ("mean activation", _signed(snap.neurons.mean_activation[l][j])),
             ("mean δ", _signed(None if delta is None else delta[j])),
             ("mean |δ|", format_number(None if abs_delta is None else abs_delta[j]))]
+    if health is None:
+        health = neuron_health(snap)
+    why = health.describe(l, j)
+    if why is not None:
+        rows.append(("health", why))
     return title, rows
 
 

@@ -112,7 +112,8 @@ class NetworkCanvas(QWidget):
                      (events.hover, self._on_view_state_hover),
                      (events.view_mode, self._on_view_state_view_mode),
                      (events.focused_example, self._on_view_state_focus),
-                     (events.data_source, self._on_view_state_focus))
+                     (events.data_source, self._on_view_state_focus),
+                     (events.log_scale, self._on_view_state_log_scale))
         for signal, callback in callbacks:
             signal.connect(callback)
 
@@ -232,6 +233,21 @@ class NetworkCanvas(QWidget):
         """The hover tooltip's current text (plain), or "" when nothing is hovered."""
         return self._hover_text
 
+    def legend_text(self) -> str:
+        """The legend line under the network (what line width means; marked neurons)."""
+        return self._frame.legend
+
+    def health_marks(self) -> dict[NeuronRef, str]:
+        """The neurons tagged "dead" or "saturated" in the current frame."""
+        health = self._frame.health
+        if health is None:
+            return {}
+        marks = {}
+        for l, (dead, saturated) in enumerate(zip(health.dead, health.saturated)):
+            for j in np.flatnonzero(dead | saturated):
+                marks[NeuronRef(l, int(j))] = "dead" if dead[j] else "saturated"
+        return marks
+
     def caption_text(self) -> str:
         """The caption beside the view switch (what the connections show)."""
         return self._caption.text()
@@ -299,7 +315,8 @@ class NetworkCanvas(QWidget):
             return
         # Same snapshot and layout: only what depends on the focus is built again.
         self._frame = frames.refocus_frame(self._frame, snap, lay, self.view_mode, self._palette,
-                                           self._source_values(snap), self._focused_row(snap))
+                                           self._source_values(snap), self._focused_row(snap),
+                                           log_scale=self._view_state.log_scale)
         self._update_items()
         self._update_bar()
 
@@ -307,6 +324,9 @@ class NetworkCanvas(QWidget):
         self._show_view_mode(new)
         self._redraw()
         self.viewModeChanged.emit(ViewMode(new).value)
+
+    def _on_view_state_log_scale(self, new: bool, old: bool | None = None) -> None:
+        self._redraw()
 
     def _show_view_mode(self, mode: ViewMode) -> None:
         """Check ``mode``'s button without any button or group signal (no echo as an edit)."""
@@ -448,7 +468,8 @@ class NetworkCanvas(QWidget):
             scale = self._input_scale[1]
         dpr = self.view.viewport().devicePixelRatioF()
         self._frame = frames.build_frame(snap, lay, self.view_mode, self._palette, dpr, scale,
-                                         self._source_values(snap), self._focused_row(snap))
+                                         self._source_values(snap), self._focused_row(snap),
+                                         log_scale=self._view_state.log_scale)
         self._frame_for = (snap, lay)
 
     def _focused_row(self, snap: Snapshot) -> int | None:
@@ -525,7 +546,7 @@ class NetworkCanvas(QWidget):
             self._view_state.hover = None
             self._set_hover_text("")
             return
-        title, rows = hover_rows(snap, target)
+        title, rows = hover_rows(snap, target, self._frame.health)
         plain = plain_text(title, rows)
         if plain == self._hover_text:
             return

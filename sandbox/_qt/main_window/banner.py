@@ -9,10 +9,13 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from ...analysis.divergence import DivergenceExplanation, explain_divergence
 from ...formatting import format_number
 from ...session import commands as cmd
+from ...session.history import update_ratio_columns
 from ...session.snapshot import Snapshot
 from ..controller import SessionController
+from ..names import weight_layer_label
 from ..theme import ThemeManager
 
 #: Above this the kept weights rarely recover: resetting them is offered first.
@@ -84,11 +87,17 @@ class DivergenceAdvice(QObject):
         self._pending: dict[int, bool] = {}  # request → from_reset
         self._rates: dict[bool, float | None] = {}
         self._snapshot: Snapshot | None = None
+        #: What the history says about the last divergence shown (None before one, or when
+        #: the first step already diverged).
+        self.explanation: DivergenceExplanation | None = None
         controller.resultReady.connect(self._on_controller_result_ready)
 
     def show(self, snap: Snapshot) -> None:
         """A new divergence: explain it, and ask the worker for checked learning rates."""
         self._snapshot = snap
+        steps = self._controller.history.steps  # the rows up to this snapshot, applied already
+        self.explanation = explain_divergence(
+            steps.steps, steps.column("loss"), [steps.column(c) for c in update_ratio_columns(snap.n_layers)])
         self._rates = {}
         self._pending = {}
         for from_reset in (False, True):
@@ -112,7 +121,7 @@ class DivergenceAdvice(QObject):
         snap = self._snapshot
         if snap is None or snap.divergence is None:
             return
-        text = snap.divergence.message
+        text = snap.divergence.message + explanation_text(self.explanation)
         largest = max((float(np.abs(w).max()) for w in snap.weights if w.size), default=0.0)
         huge = largest > HUGE_WEIGHT
         if huge:
@@ -148,6 +157,26 @@ class DivergenceAdvice(QObject):
         self._snapshot = None
         done = "and the weights reset" if reset else "(the weights are the last finite ones)"
         self.applied.emit(f"Learning rate set to {format_number(value)} {done}. Press Space to continue.")
+
+
+def explanation_text(e: DivergenceExplanation | None) -> str:
+    """The banner's sentences on when the loss began to rise and which layer overshot ("" with
+    no history to explain from)."""
+    if e is None:
+        return ""
+    if e.rise_step == e.last_step:
+        text = f" The mini-batch loss rose at step {e.rise_step:,} ({format_number(e.last_loss)})."
+    else:
+        text = (f" The mini-batch loss began to rise steadily at step {e.rise_step:,} "
+                f"({format_number(e.rise_loss)}; {format_number(e.last_loss)} by step {e.last_step:,}).")
+    if e.layer is not None:
+        text += (f" The update that overshot most was layer {e.layer + 1}'s ({weight_layer_label(e.layer)}) "
+                 f"at step {e.ratio_step:,}: ‖ΔW‖/‖W‖ = {format_number(e.ratio)}, where healthy steps "
+                 "are near 0.001")
+        if e.first_above_one is not None:
+            text += f"; its steps outgrew the weights themselves (ratio above 1) from step {e.first_above_one:,}"
+        text += "."
+    return text
 
 
 def _rgba(hex_color: str, alpha: float) -> str:

@@ -231,13 +231,16 @@ class SessionFiles:
             image = self.output_view.image_for_export()
         elif what == "loss":
             image = self.loss_plot.image_for_export()
+        elif what == "health":
+            image = self.gradient_health.image_for_export()
         else:
             image = self.grab().toImage()
         if not image.save(path, "PNG"):
             raise OSError(f"could not write {path}")
 
     def export_image_dialog(self, what: str) -> None:
-        names = {"canvas": "network", "output": "output", "loss": "loss", "window": "window"}
+        names = {"canvas": "network", "output": "output", "loss": "loss", "health": "gradient-health",
+                 "window": "window"}
         start = Path(str(settings().value("last_dir", "")) or _documents_dir())
         path, _ = QFileDialog.getSaveFileName(self, "Export image", str(start / f"{names[what]}.png"),
                                               "PNG images (*.png)")

@@ -33,6 +33,7 @@ def build_menus(self) -> None:
     _action(export, "&Network canvas…", lambda: self.export_image_dialog("canvas"))
     _action(export, "&Output view…", lambda: self.export_image_dialog("output"))
     _action(export, "&Loss plot…", lambda: self.export_image_dialog("loss"))
+    _action(export, "&Gradient health plot…", lambda: self.export_image_dialog("health"))
     _action(export, "&Whole window…", lambda: self.export_image_dialog("window"))
     file_menu.addSeparator()
     self.quit_action = _action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -65,6 +66,16 @@ def build_menus(self) -> None:
     self.animate_phases_action.setToolTip("Animate what a phase step (Alt+→) did: forward, backward, update")
     self.animate_phases_action.toggled.connect(lambda on: (self.canvas.phase_overlay.set_enabled(on),
                                                            set_animate_phase_steps(on)))
+    view_state = self.controller.view_state
+    self.log_scale_action = view.addAction("&Log-scale widths and glow")
+    self.log_scale_action.setCheckable(True)
+    self.log_scale_action.setChecked(view_state.log_scale)
+    self.log_scale_action.setToolTip("Connection widths and the gradient glow on a log scale over 6 decades, "
+                                     "so values that differ by orders of magnitude all stay visible")
+    self.log_scale_action.toggled.connect(lambda on: setattr(view_state, "log_scale", on))
+    view_state.events.log_scale.connect(self._on_view_state_log_scale)
+    self.histograms_action = _action(view, "&Histograms…", self.show_histograms)
+    self.histograms_action.setToolTip("Per-layer histograms of the weights, gradients and activations")
     theme_menu = view.addMenu("&Theme")
     theme_group = QActionGroup(self)
     self.theme_actions: dict[str, QAction] = {}

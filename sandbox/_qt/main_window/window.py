@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter,
-                               QVBoxLayout, QWidget)
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from ...resources import is_builtin
 from ...session import TrainingRun
@@ -18,6 +18,8 @@ from ..blame_ranking import BlameRanking
 from ..controller import SessionController
 from ..controls import ControlsPanel
 from ..inspector import Inspector
+from ..gradient_health import GradientHealthPlot
+from ..histograms_window import HistogramsWindow
 from ..loss_plot import LossPlot
 from ..canvas import NetworkCanvas
 from ..output_view import OutputView
@@ -66,6 +68,8 @@ class MainWindow(SessionFiles, QMainWindow):
         #: close resumes after the saves).
         self._close_confirmed = False
         self._sized_splitter = False
+        #: View ▸ Histograms… (made the first time it is asked for).
+        self.histograms_window: HistogramsWindow | None = None
         #: Close without the unsaved-changes question (CI's smoke test sets it).
         self.skip_unsaved_prompt = False
         self.last_message_box: QMessageBox | None = None
@@ -78,6 +82,12 @@ class MainWindow(SessionFiles, QMainWindow):
         self.canvas.phase_overlay.set_enabled(animate_phase_steps())
         self.output_view = OutputView(self.controller, themes)
         self.loss_plot = LossPlot(self.controller, themes)
+        self.gradient_health = GradientHealthPlot(self.controller, themes)
+        # Beside the loss plot, as a tab: side by side, each would be ~200 px wide at 1280×800.
+        self.plot_tabs = QTabWidget()
+        self.plot_tabs.setDocumentMode(True)
+        self.plot_tabs.addTab(self.loss_plot, "Loss")
+        self.plot_tabs.addTab(self.gradient_health, "Gradient health")
         self.banner = Banner()
         self.divergence_advice = DivergenceAdvice(self.controller, self.banner, themes)
         self.divergence_advice.applied.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -94,7 +104,7 @@ class MainWindow(SessionFiles, QMainWindow):
         left_layout.addWidget(self.canvas, 1)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.output_view)
-        right.addWidget(self.loss_plot)
+        right.addWidget(self.plot_tabs)
         right.setStretchFactor(0, 11)
         right.setStretchFactor(1, 9)
         right.setChildrenCollapsible(False)
@@ -203,6 +213,10 @@ class MainWindow(SessionFiles, QMainWindow):
 
     def _show_divergence(self, snap: Snapshot) -> None:
         self.divergence_advice.show(snap)
+        explanation = self.divergence_advice.explanation
+        rise = None if explanation is None else explanation.rise_step
+        self.loss_plot.mark_divergence(rise)
+        self.gradient_health.mark_divergence(rise)
 
     def _update_title(self, modified: bool) -> None:
         name = self._path.name if self._path else self._source_name
@@ -250,6 +264,14 @@ class MainWindow(SessionFiles, QMainWindow):
         self.inspector_dock.raise_()
         self.inspector.tabs.setCurrentWidget(self.inspector.chain_rule)
 
+    def show_histograms(self) -> None:
+        """Open (or raise) the non-modal histograms window."""
+        if self.histograms_window is None:
+            self.histograms_window = HistogramsWindow(self.controller, self.themes, self)
+        self.histograms_window.show()
+        self.histograms_window.raise_()
+        self.histograms_window.activateWindow()
+
     def show_help(self) -> None:
         QMessageBox.information(self, "How to read the canvas", HELP_TEXT)
 
@@ -265,6 +287,11 @@ class MainWindow(SessionFiles, QMainWindow):
     def set_theme(self, mode: str) -> None:
         self.themes.set_mode(mode)
         settings().setValue("theme", mode)
+
+    def _on_view_state_log_scale(self, new: bool, old: bool | None = None) -> None:
+        blocker = QSignalBlocker(self.log_scale_action)  # a model → widget update, not an edit
+        self.log_scale_action.setChecked(bool(new))
+        del blocker
 
     def _on_themes_theme_changed(self, theme) -> None:
         self.description.setStyleSheet(f"color: {theme.muted};")
