@@ -289,3 +289,16 @@ def test_the_thinnest_negative_line_keeps_3_to_1_contrast_in_the_dark_theme(qtbo
         contrast = wcag_contrast((c.red(), c.green(), c.blue()), themes.theme.base)
         assert contrast >= 3.0, (ref, c.name(), contrast)
     themes.set_mode("light")
+
+
+def test_the_exported_image_follows_an_edit(qtbot, make_canvas):
+    """The cached network never leaks a stale picture into an export."""
+    from qt_helpers import small_run
+    from sandbox.session.naming import BiasRef
+
+    canvas, controller = make_canvas(small_run())
+    before = canvas.image_for_export()
+    controller.edit_bias(BiasRef(0, 1), 3.0)
+    wait_for_snapshot(qtbot, controller, lambda s: s.biases[0][1] == 3.0)
+    qtbot.waitUntil(lambda: canvas._snapshot.biases[0][1] == 3.0)
+    assert canvas.image_for_export() != before

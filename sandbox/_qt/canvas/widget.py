@@ -22,6 +22,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSignalBlocke
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QGraphicsItem,
     QGraphicsScene,
     QHBoxLayout,
     QSizePolicy,
@@ -259,6 +260,9 @@ class NetworkCanvas(QWidget):
         image = QImage(max(1, int(w * scale)), max(1, int(h * scale)), QImage.Format.Format_ARGB32_Premultiplied)
         image.fill(QColor(self._theme.base))
         self._exporting = True  # the pointer's highlight is not part of the picture
+        # Uncached while exporting: Qt keys its device cache by the paint device's address, and
+        # a new image at the address of an earlier one would get that image's stale pixmap.
+        self._item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
         try:
             painter = QPainter(image)
             painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
@@ -266,6 +270,7 @@ class NetworkCanvas(QWidget):
             painter.end()
         finally:
             self._exporting = False
+            self._item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         return image
 
     # ------------------------------------------------------------------------ handlers
