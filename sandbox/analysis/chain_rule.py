@@ -26,6 +26,7 @@ import numpy as np
 from ..engine import get_activation
 from ..session.naming import NeuronRef, WeightRef
 from ._select import check_layer, select_passes
+from .neuron_health import SATURATED_SHARE, SATURATING, pinned
 
 if TYPE_CHECKING:
     from ..session.snapshot import Snapshot
@@ -194,9 +195,6 @@ def example_product(snapshot: "Snapshot", ref: WeightRef, example: int, *, batch
 
 # ------------------------------------------------------------------ saturated or dead neurons
 
-#: Bounded activations' limits: |a − limit| below SATURATION_MARGIN·(range) is "pinned".
-SATURATING = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
-SATURATION_MARGIN = 0.005  # tanh |a| > 0.99, sigmoid a < 0.005 or a > 0.995
 #: Activations whose slope is exactly 0 for z ≤ 0: a neuron can die.
 CAN_DIE = ("relu",)
 
@@ -210,7 +208,9 @@ class NeuronCondition:
     state
         ``"saturated"`` (a tanh or sigmoid output pinned near a limit, so f′ ≈ 0), ``"dead"``
         (f′ = 0 exactly: a ReLU whose input is ≤ 0), or ``"active"``.  Averaged over the rows:
-        dead only if dead at every row; saturated if pinned at more than half of them.
+        dead only if dead at every row; saturated if pinned at more than
+        :data:`~sandbox.analysis.neuron_health.SATURATED_SHARE` of them, the canvas's rule
+        (:func:`~sandbox.analysis.neuron_health.pinned` says what pinned is).
     fraction
         The share of rows where it is pinned (``counts == "saturated"``) or off, z ≤ 0
         (``counts == "dead"``): 0 or 1 at one example; 0 for activations that do neither.
@@ -235,10 +235,8 @@ def neuron_condition(
     if len(a) == 0:
         return NeuronCondition("active", 0.0)
     if name in SATURATING:
-        lo, hi = SATURATING[name]
-        margin = SATURATION_MARGIN * (hi - lo)
-        pinned = float(np.mean((a < lo + margin) | (a > hi - margin)))
-        return NeuronCondition("saturated" if pinned > 0.5 else "active", pinned, "saturated")
+        share = float(np.mean(pinned(a, name)))
+        return NeuronCondition("saturated" if share > SATURATED_SHARE else "active", share, "saturated")
     if name in CAN_DIE:
         zero = float(np.mean(passes.forward.pre_activations[layer - 1][rows, neuron.j] <= 0))
         return NeuronCondition("dead" if zero == 1.0 else "active", zero, "dead")
