@@ -25,7 +25,7 @@ from sandbox._qt.screenshot import settle, wait_until  # noqa: E402
 from sandbox._qt.theme import ThemeManager  # noqa: E402
 from sandbox.resources import EXAMPLES  # noqa: E402
 from sandbox.session.loading import open_path  # noqa: E402
-from sandbox.session.naming import NeuronRef, WeightRef  # noqa: E402
+from sandbox.session.naming import WeightRef  # noqa: E402
 
 
 def window_on(example: str, steps: int, themes: ThemeManager) -> MainWindow:
@@ -73,6 +73,7 @@ def main() -> None:
     save(window.splitter, "example-focus.png")
 
     # 3. The loss along a weight: the gradient is the slope.
+    window.controller.view_state.pinned = WeightRef(2, 0, 0)  # the heatmap's second weight
     window.controller.select(WeightRef(2, 1, 0))
     window.inspector.tabs.setCurrentWidget(window.inspector.what_if)
     wait_until(lambda: False, 1.5)  # let the worker answer the what-if queries
@@ -81,9 +82,9 @@ def main() -> None:
 
     # 4. Gradient health on a deep sigmoid network: the first layers' gradients vanish.
     window = window_on("05-vanishing-gradients.json", 400, themes)
-    window.show_gradient_health()
-    settle(600)
-    save(window.right_tabs, "gradient-health.png")
+    window.plot_tabs.setCurrentWidget(window.gradient_health)
+    settle(800)
+    save(window.plot_tabs, "gradient-health.png")
     close(window)
 
 
