@@ -42,8 +42,10 @@ def phase_message(before: Snapshot | None, snap: Snapshot) -> tuple[ViewMode, st
         return ViewMode.GRADIENTS, ("Backward pass: δ = ∂ℓ/∂z flowed back from the loss; the connections "
                                     "now show this batch's ∂J/∂w. Next: update.")
     if snap.last_phase == "update" and before.last_phase == "backward":
+        rule = ("Δw = −η·∂J/∂w" if snap.hyper.optimizer == "sgd"
+                else "the line under the canvas says how it differs from −η·∂J/∂w")
         return ViewMode.UPDATES, (f"Update: {snap.hyper.optimizer} moved every weight by the Δw the "
-                                  f"connections show now (sgd: Δw = −η·∂J/∂w). Step {snap.step} done.")
+                                  f"connections show now ({rule}). Step {snap.step} done.")
     return None
 
 
