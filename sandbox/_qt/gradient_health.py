@@ -27,7 +27,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QImage
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from superqt import QElidingLabel
 
@@ -38,6 +38,7 @@ from ..session.snapshot import Snapshot
 from .controller import SessionController
 from .loss_plot import _FixedHost
 from .names import weight_layer_label
+from .plot_style import theme_axes, tick_font
 from .plot_values import drawable_range
 from .step_mark import StepMark
 from .theme import Theme, ThemeManager
@@ -105,8 +106,7 @@ class GradientHealthPlot(QWidget):
         self._readout.setTextFormat(Qt.TextFormat.PlainText)
         self._readout.setContentsMargins(4, 0, 4, 0)
         self.plots: dict[str, pg.PlotWidget] = {}
-        tick_font = QFont(self.font())
-        tick_font.setPointSizeF(max(7.0, tick_font.pointSizeF() - 1.0))
+        ticks = tick_font(self.font())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 2, 0, 0)
         layout.setSpacing(0)
@@ -125,7 +125,7 @@ class GradientHealthPlot(QWidget):
             plot.getViewBox().setMouseEnabled(x=False, y=False)
             for name in ("left", "bottom"):
                 axis = plot.getAxis(name)
-                axis.setStyle(tickFont=tick_font, tickLength=-4)
+                axis.setStyle(tickFont=ticks, tickLength=-4)
                 axis.enableAutoSIPrefix(False)
             # Both plots the same width on the left, so their step axes line up.
             plot.getAxis("left").setWidth(52)
@@ -331,12 +331,8 @@ class GradientHealthPlot(QWidget):
         colors = layer_colors(self._n_layers, theme) if self._n_layers else []
         for kind, label in KINDS:
             widget = self.plots[kind]
-            widget.setBackground(theme.base)
+            theme_axes(widget, theme)
             plot = widget.getPlotItem()
-            for name in ("left", "bottom"):
-                axis = plot.getAxis(name)
-                axis.setPen(pg.mkPen(theme.muted))
-                axis.setTextPen(pg.mkPen(theme.text))
             plot.setLabel("left", label, color=theme.text)
             for curve, color in zip(self._curves[kind], colors):
                 # Wide antialiased lines cost ~5 µs a segment: thin ones once there are many.

@@ -17,7 +17,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, QSize, Qt
-from PySide6.QtGui import QFont, QImage
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 from superqt import QElidingLabel
 
@@ -25,6 +25,7 @@ from ..formatting import format_number
 from ..session.history import Marker
 from ..session.snapshot import Snapshot
 from .controller import SessionController
+from .plot_style import theme_axes, tick_font
 from .plot_values import drawable as _drawable
 from .plot_values import drawable_range
 from .step_mark import StepMark
@@ -126,11 +127,10 @@ class LossPlot(QWidget):
         # Long runs: draw at most a few points per pixel, and only what is in view.
         plot.setDownsampling(auto=True, mode="peak")
         plot.setClipToView(True)
-        tick_font = QFont(self.font())
-        tick_font.setPointSizeF(max(7.0, tick_font.pointSizeF() - 1.0))
+        ticks = tick_font(self.font())
         for name in ("left", "bottom"):
             axis = plot.getAxis(name)
-            axis.setStyle(tickFont=tick_font, tickLength=-4)
+            axis.setStyle(tickFont=ticks, tickLength=-4)
             # Plain numbers: "loss (x0.001)" over ticks 1 … 100 misreads easily.
             axis.enableAutoSIPrefix(False)
         self._vb = plot.getViewBox()
@@ -454,11 +454,7 @@ class LossPlot(QWidget):
 
     def _apply_theme(self, theme: Theme) -> None:
         plot = self.plot_widget.getPlotItem()
-        self.plot_widget.setBackground(theme.base)
-        for name in ("left", "bottom"):
-            axis = plot.getAxis(name)
-            axis.setPen(pg.mkPen(theme.muted))
-            axis.setTextPen(pg.mkPen(theme.text))
+        theme_axes(self.plot_widget, theme)
         plot.setLabel("bottom", "step", color=theme.text)
         plot.setLabel("left", "loss", color=theme.text)
         # Blue solid vs orange dashed: told apart by hue and by line style.

@@ -14,12 +14,12 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ...analysis.what_if import tangent
 from ...formatting import format_number
 from ...session.loss_probes import LossCurve
+from ..plot_style import quiet_plot, theme_axes, tick_font
 from ..theme import VERMILLION, Theme
 
 
@@ -46,15 +46,8 @@ class LossAlongPlot(QWidget):
         self.plot_widget.setMinimumSize(180, 110)
         self.plot_widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         plot = self.plot_widget.getPlotItem()
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
+        quiet_plot(plot, self.font())
         plot.layout.setContentsMargins(2, 4, 6, 2)
-        tick_font = QFont(self.font())
-        tick_font.setPointSizeF(max(7.0, tick_font.pointSizeF() - 1.0))
-        for name in ("left", "bottom"):
-            axis = plot.getAxis(name)
-            axis.setStyle(tickFont=tick_font, tickLength=-4)
-            axis.enableAutoSIPrefix(False)
         self.plot_widget.setMouseEnabled(x=False, y=False)
         self.plot_widget.setToolTip(
             "Solid: J as this parameter varies, everything else fixed. Dashed orange: the tangent at "
@@ -74,9 +67,7 @@ class LossAlongPlot(QWidget):
         self.caption = QLabel()
         self.caption.setTextFormat(Qt.TextFormat.PlainText)
         self.caption.setWordWrap(True)
-        small = QFont(self.font())
-        small.setPointSizeF(max(7.0, small.pointSizeF() - 1.0))
-        self.caption.setFont(small)
+        self.caption.setFont(tick_font(self.font()))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(1)
@@ -136,12 +127,7 @@ class LossAlongPlot(QWidget):
         self.caption.setText(message)
 
     def apply_theme(self, theme: Theme) -> None:
-        plot = self.plot_widget.getPlotItem()
-        self.plot_widget.setBackground(theme.base)
-        for name in ("left", "bottom"):
-            axis = plot.getAxis(name)
-            axis.setPen(pg.mkPen(theme.muted))
-            axis.setTextPen(pg.mkPen(theme.text))
+        theme_axes(self.plot_widget, theme)
         self.curve_item.setPen(pg.mkPen(theme.positive, width=2))
         tangent_pen = pg.mkPen(VERMILLION, width=1.5, style=Qt.PenStyle.DashLine)
         self.tangent_item.setPen(tangent_pen)

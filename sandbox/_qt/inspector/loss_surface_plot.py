@@ -11,12 +11,12 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ...analysis.what_if import descent_arrow
 from ...formatting import format_number
 from ...session.loss_probes import LossSurfaceResult
+from ..plot_style import quiet_plot, theme_axes, tick_font
 from ..theme import VERMILLION, Theme
 
 class LossSurfacePlot(QWidget):
@@ -44,15 +44,8 @@ class LossSurfacePlot(QWidget):
         self.plot_widget.setMinimumSize(160, 110)
         self.plot_widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         plot = self.plot_widget.getPlotItem()
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
+        quiet_plot(plot, self.font())
         plot.layout.setContentsMargins(2, 4, 6, 2)
-        tick_font = QFont(self.font())
-        tick_font.setPointSizeF(max(7.0, tick_font.pointSizeF() - 1.0))
-        for name in ("left", "bottom"):
-            axis = plot.getAxis(name)
-            axis.setStyle(tickFont=tick_font, tickLength=-4)
-            axis.enableAutoSIPrefix(False)
         self.plot_widget.setMouseEnabled(x=False, y=False)
         # Equal scales on both axes: −∇J then looks perpendicular to the level sets, as it is.
         plot.getViewBox().setAspectLocked(True)
@@ -68,9 +61,7 @@ class LossSurfacePlot(QWidget):
         self.caption = QLabel()
         self.caption.setTextFormat(Qt.TextFormat.PlainText)
         self.caption.setWordWrap(True)
-        small = QFont(self.font())
-        small.setPointSizeF(max(7.0, small.pointSizeF() - 1.0))
-        self.caption.setFont(small)
+        self.caption.setFont(tick_font(self.font()))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(1)
@@ -139,12 +130,7 @@ class LossSurfacePlot(QWidget):
         self.caption.setText(message)
 
     def apply_theme(self, theme: Theme) -> None:
-        plot = self.plot_widget.getPlotItem()
-        self.plot_widget.setBackground(theme.base)
-        for name in ("left", "bottom"):
-            axis = plot.getAxis(name)
-            axis.setPen(pg.mkPen(theme.muted))
-            axis.setTextPen(pg.mkPen(theme.text))
+        theme_axes(self.plot_widget, theme)
         # On viridis (dark blue to yellow) white and vermillion both stand out.
         self.trail_item.setPen(pg.mkPen("#ffffff", width=1.5))
         self.arrow_line.setPen(pg.mkPen(VERMILLION, width=3))
