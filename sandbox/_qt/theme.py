@@ -80,6 +80,20 @@ def class_color(k: int, n_classes: int, theme: Theme) -> str:
     return OKABE_ITO[k % len(OKABE_ITO)]
 
 
+def segment_style(theme: Theme, position: str, padding: int) -> str:
+    """The style sheet of one button of a segmented control ("first", "mid" or "last"): joined
+    borders, rounded ends, the checked one in the accent colour."""
+    on_accent = "#101014" if theme.dark else "#ffffff"
+    radius = {"first": "border-top-left-radius: 4px; border-bottom-left-radius: 4px;",
+              "mid": "border-left: none;",
+              "last": "border-top-right-radius: 4px; border-bottom-right-radius: 4px; border-left: none;"}[position]
+    return (f"QToolButton {{ background: {theme.window}; color: {theme.text}; border: 1px solid {theme.grid};"
+            f" padding: 2px {padding}px; {radius} }}"
+            f"QToolButton:hover {{ background: {theme.grid}; }}"
+            f"QToolButton:disabled {{ color: {theme.muted}; }}"
+            f"QToolButton:checked {{ background: {theme.accent}; color: {on_accent}; border-color: {theme.accent}; }}")
+
+
 def system_prefers_dark() -> bool:
     hints = QGuiApplication.styleHints()
     scheme = getattr(hints, "colorScheme", None)

@@ -23,7 +23,7 @@ from ...formatting import format_number
 from ...session.snapshot import Snapshot
 from ...viewstate import DataSource
 from ..controller import SessionController
-from ..theme import Theme
+from ..theme import Theme, segment_style
 
 SOURCES = (DataSource.TRAINING_SET, DataSource.LAST_BATCH, DataSource.EXAMPLE)
 LABELS = {DataSource.TRAINING_SET: "Training set", DataSource.LAST_BATCH: "Last batch",
@@ -114,19 +114,8 @@ class DataSourceSwitch(QWidget):
         del blockers
 
     def set_theme(self, theme: Theme) -> None:
-        on_accent = "#101014" if theme.dark else "#ffffff"
-        radius = {"first": "border-top-left-radius: 4px; border-bottom-left-radius: 4px;",
-                  "mid": "border-left: none;",
-                  "last": "border-top-right-radius: 4px; border-bottom-right-radius: 4px; border-left: none;"}
         for button in self.buttons.values():
-            kind = button.objectName().split("_")[1]
-            button.setStyleSheet(
-                f"QToolButton {{ background: {theme.window}; color: {theme.text}; border: 1px solid {theme.grid};"
-                f" padding: 2px 8px; {radius[kind]} }}"
-                f"QToolButton:hover {{ background: {theme.grid}; }}"
-                f"QToolButton:disabled {{ color: {theme.muted}; }}"
-                f"QToolButton:checked {{ background: {theme.accent}; color: {on_accent}; border-color: {theme.accent}; }}"
-            )
+            button.setStyleSheet(segment_style(theme, button.objectName().split("_")[1], 8))
         # Room for the longest number it will show, so the header keeps its width as k changes.
         example = self.buttons[DataSource.EXAMPLE]
         example.setMinimumWidth(example.fontMetrics().horizontalAdvance("Example #00000") + 18)

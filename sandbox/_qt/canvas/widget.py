@@ -38,7 +38,7 @@ from ...session.naming import NeuronRef, Ref, WeightRef
 from ...session.snapshot import Snapshot
 from ...viewstate import ViewMode
 from ..controller import SessionController
-from ..theme import Theme, ThemeManager
+from ..theme import Theme, ThemeManager, segment_style
 from . import frame as frames
 from .graphics_view import CanvasView
 from .hit_testing import clearest_point, hit_test
@@ -381,18 +381,8 @@ class NetworkCanvas(QWidget):
         self.phase_caption.setStyleSheet(f"QLabel {{ color: {theme.text}; background: {theme.base}; }}")
         self.phase_strip.set_theme(theme)
         self.source_bar.set_theme(theme)
-        on_accent = "#101014" if theme.dark else "#ffffff"
-        radius = {"first": "border-top-left-radius: 4px; border-bottom-left-radius: 4px;",
-                  "mid": "border-left: none;",
-                  "last": "border-top-right-radius: 4px; border-bottom-right-radius: 4px; border-left: none;"}
         for button in self.mode_buttons.values():
-            kind = button.objectName().split("_")[1]
-            button.setStyleSheet(
-                f"QToolButton {{ background: {theme.window}; color: {theme.text}; border: 1px solid {theme.grid};"
-                f" padding: 2px 10px; {radius[kind]} }}"
-                f"QToolButton:hover {{ background: {theme.grid}; }}"
-                f"QToolButton:checked {{ background: {theme.accent}; color: {on_accent}; border-color: {theme.accent}; }}"
-            )
+            button.setStyleSheet(segment_style(theme, button.objectName().split("_")[1], 10))
 
     # ------------------------------------------------------------------------ layout
 
