@@ -31,6 +31,10 @@ from .menus import build_menus
 from .messages import HELP_TEXT, phase_message
 
 
+#: The version of the saved dock layout; bump it when docks are added or removed.
+WINDOW_STATE_VERSION = 2
+
+
 class MainWindow(SessionFiles, QMainWindow):
     """The Backprop Sandbox window.
 
@@ -167,7 +171,9 @@ class MainWindow(SessionFiles, QMainWindow):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             restored = self.restoreGeometry(geometry)
         if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state)
+            # A layout saved by a build with other docks would split the new ones in beside
+            # the old (the blame ranking squeezed under the controls): the default layout instead.
+            self.restoreState(state, WINDOW_STATE_VERSION)
         if not restored:
             screen = self.screen().availableGeometry() if self.screen() else None
             width, height = 1280, 800
@@ -343,6 +349,6 @@ class MainWindow(SessionFiles, QMainWindow):
         if self.persist_settings:
             s = settings()
             s.setValue("window/geometry", self.saveGeometry())
-            s.setValue("window/state", self.saveState())
+            s.setValue("window/state", self.saveState(WINDOW_STATE_VERSION))
         self.controller.shutdown()
         event.accept()
