@@ -78,6 +78,8 @@ EXAMPLES = [
     SuggestLearningRate(from_reset=True, request=5),
     cmd.LossAlong(WeightRef(0, 0, 0), (-1.0, 1.0), request=6), cmd.GradientCheck(BiasRef(0, 1), 1e-5, request=7),
     cmd.LossSurface(WeightRef(0, 0, 0), BiasRef(0, 1), (0.0,), (0.0,), request=8),
+    cmd.Scrub(10), cmd.ReturnToLive(), cmd.ContinueFromHere(), cmd.Undo(), cmd.Redo(),
+    cmd.SetRunVisible(1, False), cmd.ClearEarlierRuns(), cmd.SwitchToRun(1),
 ]
 
 

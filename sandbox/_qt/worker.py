@@ -37,6 +37,7 @@ from ..session import commands as cmd
 from ..session.loading import open_path
 from ..session.session_file import SessionFileError, save
 from ..session.snapshot import HistoryCursor, Snapshot, make_snapshot
+from ..session.workspace import Workspace
 
 #: Seconds the worker waits for the GUI to acknowledge a snapshot before publishing again.
 ACK_TIMEOUT = 0.25
@@ -60,6 +61,8 @@ class TrainingWorker(QObject):
     saveFinished(int, str, bool, str)
         A save ended: its request id, path, success, error message ("" on success).  Every
         Save command gets exactly one, even when an unexpected error ends it.
+    noted(str)
+        A note for the status bar about what a command did ("Undid: set w[1][1,2] to 0.5").
     crashed(str)
         An unexpected exception in the worker (traceback).  Training pauses; the worker then
         waits for the next command.
@@ -75,6 +78,7 @@ class TrainingWorker(QObject):
     sessionSaved = Signal(str)
     saveFinished = Signal(int, str, bool, str)
     crashed = Signal(str)
+    noted = Signal(str)
     finished = Signal()
 
     #: Heatmap grid points per axis: coarser while playing, finer when paused or stepping.
@@ -83,7 +87,7 @@ class TrainingWorker(QObject):
 
     def __init__(self, run: TrainingRun, max_fps: float = 60.0) -> None:
         super().__init__()
-        self._run = run
+        self._workspace = Workspace(run)
         self._queue: queue.Queue[cmd.Command] = queue.Queue()
         self._lock = threading.Lock()
         self._slot: Snapshot | None = None
@@ -202,6 +206,11 @@ class TrainingWorker(QObject):
             except queue.Empty:
                 return commands
 
+    @property
+    def _run(self) -> TrainingRun:
+        """The live run."""
+        return self._workspace.run
+
     def _train_slice(self) -> None:
         """Steps until a snapshot is due, a command arrives, or the guard stops training."""
         run = self._run
@@ -250,8 +259,9 @@ class TrainingWorker(QObject):
                 self._draw_seconds += 0.3 * (ACK_TIMEOUT - self._draw_seconds)
         with self._lock:
             cursor = self._cursor
+        workspace = self._workspace
         snap = make_snapshot(
-            self._run,
+            workspace.shown_run(),
             generation=self._generation,
             run_id=self._run_id,
             cursor=cursor,
@@ -259,6 +269,7 @@ class TrainingWorker(QObject):
             steps_per_second=self._rate.per_second(self._speed) if self._playing else 0.0,
             modified=self._modified,
             grid_resolution=self.GRID_PLAYING if self._playing else self.GRID_STILL,
+            workspace=workspace.view(),
         )
         # Decide whether to signal at the moment the slot is filled: the GUI may have taken
         # the previous snapshot while this one was being built.  (If it did, this snapshot's
@@ -307,6 +318,7 @@ class TrainingWorker(QObject):
     def _dispatch(self, command: cmd.Command) -> None:
         run = self._run
         if isinstance(command, cmd.Play):
+            self._workspace.return_to_live()  # Play goes on from the live end (see the banner)
             run.divergence = None  # the user chose to carry on from the last finite state
             self._playing = True
             self._rate.reset()
@@ -334,13 +346,16 @@ class TrainingWorker(QObject):
             if isinstance(command, (cmd.Step, cmd.StepEpoch, cmd.StepPhase)):
                 self._playing = False
                 run.divergence = None
-            elif isinstance(command, (cmd.Reset, cmd.NewSeed)):
-                self._playing = False
-            outcome = cmd.apply(run, command)
-            if outcome.run is not run:
-                self._replace(outcome.run)
+            elif isinstance(command, (cmd.Reset, cmd.NewSeed, *cmd.TIME_TRAVEL)):
+                self._playing = False  # undo and scrubbing pause first
+            before = self._workspace.live
+            outcome = self._workspace.apply(command)
+            if self._workspace.live is not before:
+                self._live_replaced(before.run)
             if outcome.event is not None:
                 self.editApplied.emit(outcome.event)
+            if self._workspace.note:
+                self.noted.emit(self._workspace.note)
             if isinstance(command, (cmd.EvaluateLoss, cmd.SuggestLearningRate, *cmd.WHAT_IF_QUERIES)):
                 # A query changes nothing on screen.  What the commands before it changed is
                 # published first (when paused), so its answer arrives after their snapshot.
@@ -350,9 +365,21 @@ class TrainingWorker(QObject):
                 self.resultReady.emit(command, outcome.result)
 
     def _replace(self, run: TrainingRun) -> None:
+        """A new session (opened, or new): a fresh workspace around ``run``."""
         self._playing = False
-        self._run = run
+        self._workspace = Workspace(run)
         self._run_id += 1
+        with self._lock:
+            self._cursor = HistoryCursor()
+            self._slot = None
+
+    def _live_replaced(self, old: TrainingRun) -> None:
+        """The workspace made another run live (a reset, a branch, an undo …): its history is
+        sent whole; the views rebuild only when the network's layout differs."""
+        new = self._run
+        if (new.dataset is not old.dataset or new.layer_sizes != old.layer_sizes
+                or new.features != old.features or new.network_spec != old.network_spec):
+            self._run_id += 1
         with self._lock:
             self._cursor = HistoryCursor()
             self._slot = None

@@ -109,6 +109,73 @@ class NewSeed(Command):
     seed: int | None = None
 
 
+# Time travel and undo (the workspace's own commands) -----------------------------------------
+
+@dataclass(frozen=True)
+class Scrub(Command):
+    """Show the live run's state at ``step`` (clipped to the steps it has); the live end (its
+    newest step) returns to live.  Training pauses; nothing is changed."""
+
+    step: int
+    modifies: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class ReturnToLive(Command):
+    """Show the live end of the run again (after :class:`Scrub`)."""
+
+    modifies: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class ContinueFromHere(Command):
+    """Make the shown (scrubbed-to) step the live run; the abandoned future becomes an earlier
+    run."""
+
+    failure_title: ClassVar[str] = "Could not continue from here"
+
+
+@dataclass(frozen=True)
+class Undo(Command):
+    """Undo the newest edit (pauses first; returns to the live end first)."""
+
+    failure_title: ClassVar[str] = "Could not undo"
+
+
+@dataclass(frozen=True)
+class Redo(Command):
+    """Redo the newest undone edit."""
+
+    failure_title: ClassVar[str] = "Could not redo"
+
+
+@dataclass(frozen=True)
+class SetRunVisible(Command):
+    """Show or hide an earlier run's curves in the loss plot."""
+
+    run_id: int
+    visible: bool
+    modifies: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class ClearEarlierRuns(Command):
+    """Forget every earlier run (their curves and states)."""
+
+
+@dataclass(frozen=True)
+class SwitchToRun(Command):
+    """Make an earlier run (one that still has its state) the live run; the live run becomes an
+    earlier run."""
+
+    run_id: int
+    failure_title: ClassVar[str] = "Could not switch runs"
+
+
+TIME_TRAVEL = (Scrub, ReturnToLive, ContinueFromHere, Undo, Redo, SetRunVisible, ClearEarlierRuns,
+               SwitchToRun)
+
+
 # Edits ----------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

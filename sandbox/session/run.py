@@ -13,6 +13,7 @@ are marked read-only when they are made, so :meth:`TrainingRun.capture` shares t
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, fields, replace
 from typing import Callable, Sequence
@@ -86,6 +87,8 @@ class TrainingRun(RunStateIO):
     #: Set by ``_apply`` (class defaults, so every construction path starts with "no step yet").
     last_step_passes: tuple[ForwardPass, BackwardPass, Array, list[Array]] | None = None
     last_step_version: int = -1
+    #: Called with the run after every applied step (a timeline takes its checkpoints so).
+    step_hook: Callable[["TrainingRun"], None] | None = None
 
     # ----------------------------------------------------------------------------- creation
 
@@ -221,6 +224,17 @@ class TrainingRun(RunStateIO):
         self.history = History.empty(len(self.layer_sizes) - 1)
         self.restore(self.start_state())
 
+    def fork(self) -> "TrainingRun":
+        """Another run on the same data, features and network (sharing their read-only arrays),
+        with the same state, description and settings, an empty history and no step hook."""
+        twin = copy.copy(self)
+        twin.history = History.empty(len(self.layer_sizes) - 1)
+        twin._grid_features = dict(self._grid_features)
+        twin.step_hook = None
+        twin.last_step_passes = None
+        twin._clear_pending()
+        return twin
+
     def new_seed(self, seed: int | None = None) -> int:
         """Re-initialise with a new seed (random if None) and return it."""
         if seed is None:
@@ -355,6 +369,8 @@ class TrainingRun(RunStateIO):
             self.permutation = readonly(self.shuffle_rng.permutation(self.n_train))
             if self.evaluate_each_epoch:
                 self.evaluate(record=True)
+        if self.step_hook is not None:
+            self.step_hook(self)
         return True
 
     def _diverged(self, divergence: Divergence) -> bool:

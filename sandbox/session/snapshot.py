@@ -15,6 +15,7 @@ before a weight edit can never overwrite the edit on screen (the pattern of ndv'
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -191,6 +192,9 @@ class Snapshot:
     #: read-only views of the run's state; and its update count t (Adam's bias correction).
     optimizer_buffers: tuple[tuple[str, tuple[tuple[Array, ...], tuple[Array, ...]]], ...] = ()
     optimizer_t: int = 0
+    #: The session around the run: the shown step while scrubbed back, undo texts, earlier runs
+    #: (a ``workspace.WorkspaceView``; None for a bare run, as the command line makes).
+    workspace: Any = None
 
     @property
     def is_classification(self) -> bool:
@@ -253,6 +257,7 @@ def make_snapshot(
     steps_per_second: float = 0.0,
     modified: bool = False,
     grid_resolution: int | None = 80,
+    workspace: Any = None,
 ) -> Snapshot:
     """Capture ``run`` for the GUI.  Costs one pass over the training set, one over the test
     set and, for 2-D or 1-D data, one over the heatmap grid."""
@@ -335,6 +340,7 @@ def make_snapshot(
         markers_count=marker_count,
         optimizer_buffers=_optimizer_buffers(run),
         optimizer_t=run.opt_state.t,
+        workspace=workspace,
     )
 
 
