@@ -21,6 +21,7 @@ from ..session import commands as cmd
 from ..session.history_mirror import HistoryMirror
 from ..session.naming import BiasRef, Ref, WeightRef
 from ..session.snapshot import Snapshot
+from ..session.workspace import Workspace
 from ..analysis.example_focus import largest_loss_row
 from ..viewstate import DataSource, ViewMode, ViewState
 from .worker import TrainingWorker
@@ -41,8 +42,9 @@ class SessionController(QObject):
     Parameters
     ----------
     worker
-        The worker that owns the run, already started; or a :class:`TrainingRun`, for which a
-        threaded :class:`TrainingWorker` is made and started.
+        The worker that owns the run, already started; or a :class:`TrainingRun` (or a
+        :class:`~sandbox.session.workspace.Workspace` around one), for which a threaded
+        :class:`TrainingWorker` is made and started.
 
     Signals
     -------
@@ -76,7 +78,7 @@ class SessionController(QObject):
 
     def __init__(self, worker: Worker | TrainingRun, parent: QObject | None = None, max_fps: float = 60.0) -> None:
         super().__init__(parent)
-        start = isinstance(worker, TrainingRun)
+        start = isinstance(worker, (TrainingRun, Workspace))
         if start:
             worker = TrainingWorker(worker, max_fps=max_fps)
         self._worker = worker

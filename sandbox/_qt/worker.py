@@ -85,9 +85,9 @@ class TrainingWorker(QObject):
     GRID_PLAYING = 64
     GRID_STILL = 100
 
-    def __init__(self, run: TrainingRun, max_fps: float = 60.0) -> None:
+    def __init__(self, run: TrainingRun | Workspace, max_fps: float = 60.0) -> None:
         super().__init__()
-        self._workspace = Workspace(run)
+        self._workspace = run if isinstance(run, Workspace) else Workspace(run)
         self._queue: queue.Queue[cmd.Command] = queue.Queue()
         self._lock = threading.Lock()
         self._slot: Snapshot | None = None

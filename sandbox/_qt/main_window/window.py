@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QLabel, QMain
 from ...resources import is_builtin
 from ...session import TrainingRun
 from ...session.snapshot import Snapshot
+from ...session.workspace import Workspace
 from ..app_settings import animate_phase_steps, settings
 from ..blame_ranking import BlameRanking
 from ..controller import SessionController
@@ -49,7 +50,7 @@ class MainWindow(SessionFiles, QMainWindow):
         The application's theme manager.
     """
 
-    def __init__(self, run: TrainingRun, path: str | None, themes: ThemeManager, max_fps: float = 60.0,
+    def __init__(self, run: TrainingRun | Workspace, path: str | None, themes: ThemeManager, max_fps: float = 60.0,
                  persist_settings: bool = True) -> None:
         super().__init__()
         #: Whether window geometry is restored from and saved to the user's settings (off for
