@@ -19,6 +19,9 @@ chain_rule_refresh_p95_ms       from selecting another weight (paused) to the in
 focus_refresh_p95_ms            from pressing ] (focus the next example; Gradients view, a weight
                                 selected, the inspector's Examples tab shown) to every view having
                                 handled it and repainted
+scrub_p95_ms                    from moving the history scrubber to a random earlier step of a
+                                100,000-step run (default session only) to every view showing
+                                that step's state, painted
 startup_median_s                from starting ``python -m sandbox`` to the window being shown
                                 (the sessions that have a file)
 ==============================  ==============================================================
@@ -247,6 +250,46 @@ def _focus_refresh_times(window, repeats: int) -> list[float]:
     return times
 
 
+def _scrub_times(make_run, themes, repeats: int, steps: int = 100_000) -> list[float]:
+    """Train ``steps`` headless with checkpoints (as the app keeps them), open a window on that
+    workspace, and scrub to random earlier steps: time from the command to the views having
+    drawn the state at that step."""
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+
+    from ..session import commands as cmd
+    from ..session.workspace import Workspace
+    from .main_window import MainWindow
+    from .screenshot import settle, wait_until
+
+    workspace = Workspace(make_run())
+    with np.errstate(all="ignore"):
+        workspace.run.train(steps)
+    window = MainWindow(workspace, None, themes, persist_settings=False)
+    window.resize(1400, 900)
+    window.show()
+    wait_until(lambda: window.controller.snapshot is not None)
+    settle(200)
+    controller = window.controller
+    app = QCoreApplication.instance()
+    flags = QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents
+    rng = np.random.default_rng(7)
+    times = []
+    for target in rng.integers(0, steps, repeats):
+        target = int(target)
+        app.processEvents(flags)
+        start = time.perf_counter()
+        controller.send(cmd.Scrub(target))
+        ok = wait_until(lambda: controller.snapshot.step == target
+                        and controller.snapshot.workspace.shown_step == target, 5.0)
+        for _ in range(3):
+            app.processEvents(flags)
+        times.append((time.perf_counter() - start) * 1e3 if ok else float("inf"))
+    window.skip_unsaved_prompt = True
+    window.close()
+    settle(50)
+    return times
+
+
 def _startup_times(path: str | None, repeats: int) -> list[float]:
     env = dict(os.environ, BACKPROP_SANDBOX_STARTUP_PROBE="1", QT_QPA_PLATFORM="offscreen")
     command = [sys.executable, "-m", "sandbox"] + ([path] if path else [])
@@ -300,6 +343,9 @@ def bench_gui(quick: bool = False, log: TextIO | None = None) -> dict:
             "edit_refresh_p95_ms": _percentile(edits, 95),
             "chain_rule_refresh_p95_ms": _percentile(chain, 95),
             "focus_refresh_p95_ms": _percentile(focus, 95),
+            "scrub_p95_ms": (_percentile(_scrub_times(make_run, themes, 15 if quick else 40,
+                                                      20_000 if quick else 100_000), 95)
+                             if name == "default" else float("nan")),
             "startup_median_s": (statistics.median(_startup_times(path, 2 if quick else 5))
                                  if path != "" else float("nan")),
         }

@@ -12,15 +12,21 @@ from ..session import TrainingRun
 
 def wait_until(predicate, timeout_s: float = 10.0) -> bool:
     """Run the event loop until ``predicate()`` holds (or the timeout); True if it held."""
-    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 
     deadline = time.perf_counter() + timeout_s
-    loop = QEventLoop()
-    while not predicate():
-        if time.perf_counter() > deadline:
-            return False
-        QTimer.singleShot(10, loop.quit)
-        loop.exec()
+    # The predicate is checked after every event (a snapshot arriving wakes the wait at once);
+    # the timer only bounds the wait when no event comes, so timings built on this are not
+    # rounded up to a polling interval.
+    wake = QTimer()
+    wake.start(10)
+    try:
+        while not predicate():
+            if time.perf_counter() > deadline:
+                return False
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+    finally:
+        wake.stop()
     return True
 
 
