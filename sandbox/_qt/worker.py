@@ -346,8 +346,9 @@ class TrainingWorker(QObject):
             if isinstance(command, (cmd.Step, cmd.StepEpoch, cmd.StepPhase)):
                 self._playing = False
                 run.divergence = None
-            elif isinstance(command, (cmd.Reset, cmd.NewSeed, *cmd.TIME_TRAVEL)):
-                self._playing = False  # undo and scrubbing pause first
+            elif isinstance(command, (cmd.Reset, cmd.NewSeed, cmd.Scrub, cmd.ContinueFromHere, cmd.Undo,
+                                      cmd.Redo, cmd.SwitchToRun)):
+                self._playing = False  # undo, scrubbing and switching runs pause first
             before = self._workspace.live
             outcome = self._workspace.apply(command)
             if self._workspace.live is not before:
