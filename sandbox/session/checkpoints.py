@@ -21,7 +21,8 @@ at most ``b·2^L − 1`` steps from the checkpoint before it: at most 1,023 step
 A byte budget caps memory whatever the network's size (48 MB by default; the arrays that
 checkpoints share, such as one epoch's permutation, count once).  When the checkpoints outgrow
 it, the base spacing doubles, which halves them.  The default session's checkpoints take about
-2.5 MB for a million steps (672 checkpoints, measured); a 2-16×8-1 network with Adam reaches the budget near a million steps.
+2.5 MB for a million steps (672 checkpoints, measured); a 2-16×8-1 network with Adam reaches
+the budget near a million steps.
 """
 
 from __future__ import annotations
