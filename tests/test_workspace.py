@@ -126,6 +126,9 @@ def test_reset_and_new_seed_keep_the_ended_runs_and_can_be_undone():
     ws.apply(cmd.NewSeed(11))
     view = ws.view()
     assert [r.legend for r in view.runs.earlier] == ["Run 1 · seed 3", "Run 2 · seed 3"]
+    ws.apply(cmd.SwitchToRun(2))
+    assert ws.view().runs.earlier[-1].legend == "Run 3 · seed 11"
+    ws.apply(cmd.Undo())
     assert view.undo_text == "new seed 11"
     ws.apply(cmd.Undo())
     ws.apply(cmd.Undo())

@@ -85,6 +85,8 @@ class RunInfo:
         afresh).
     first_change
         The first edit made after it started or branched (what the branch tried), or "".
+    ended
+        What ended it, once it is an earlier run ("reset at step 200", "branched at step 500").
     """
 
     run_id: int
@@ -92,6 +94,7 @@ class RunInfo:
     parent: int | None = None
     branched_at: int | None = None
     first_change: str = ""
+    ended: str = ""
 
     @property
     def label(self) -> str:
@@ -138,5 +141,6 @@ def legend_text(info: RunInfo, settings: RunSettings, live: RunSettings) -> str:
     if settings.seed != live.seed:
         parts.append(f"seed {settings.seed}")
     if len(parts) == 1:
-        parts.append(info.first_change or info.origin)
+        parts.append(info.first_change or (info.origin if info.origin != "start" else "")
+                     or info.ended or info.origin)
     return " · ".join(parts)

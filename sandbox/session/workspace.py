@@ -286,6 +286,8 @@ class Workspace:
         info = RunInfo(self._take_id(), f"branched from {old.info.label} at step {step:,}",
                        parent=old.info.run_id, branched_at=step)
         self._return_to_live()
+        if not old.info.ended:
+            old.info = replace(old.info, ended=f"future from step {step:,} (to {old.run.step_count:,})")
         self._replace_live(run, info, f"continue from step {step:,}", timeline=old.timeline.truncated(step))
 
     def _restart(self, command: cmd.Command) -> None:
@@ -300,6 +302,8 @@ class Workspace:
     def _replace_live(self, run, info: RunInfo, text: str, timeline: Timeline | None = None) -> None:
         """Make ``run`` the live run; the old one becomes the newest earlier run."""
         before = self.live
+        if not before.info.ended:
+            before.info = replace(before.info, ended=f"until {text} at step {before.run.step_count:,}")
         after = self._branch(run, info, timeline)
         self._swap_in(before, after, after_was_earlier=False)
         self.undo.push(UndoEntry(text, swap=RunSwap(before, after, False)))
