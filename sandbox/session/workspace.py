@@ -315,6 +315,9 @@ class Workspace:
                              "it has no weights to continue from")
         self._return_to_live()
         before = self.live
+        before.info = replace(before.info, ended=f"until the switch to {target.info.label} at step "
+                                                 f"{before.run.step_count:,}")
+        target.info = replace(target.info, ended="")
         self._swap_in(before, target, after_was_earlier=True)
         self.undo.push(UndoEntry(f"switch to {target.info.label}", swap=RunSwap(before, target, True)))
 
@@ -341,6 +344,7 @@ class Workspace:
             self.earlier.append(after)
         after.run.step_hook = None
         before.timeline.attach(before.run)
+        before.info = replace(before.info, ended="")  # live again: whatever ends it next says so
         self.live = before
         self._shown = None
         self._changed()
