@@ -236,24 +236,17 @@ def test_any_interleaving_of_steps_edits_undos_and_redos_equals_its_net_effect(a
                 model.set_hyperparameters(**{name: action[1]})
                 undo.append((name, name, old, action[1], model.step_count))
                 redo.clear()
-        elif kind == "undo":
-            if not undo:
+        else:  # undo puts the old value back, redo the new one
+            command, source, target, value = ((cmd.Undo(), undo, redo, 2) if kind == "undo"
+                                              else (cmd.Redo(), redo, undo, 3))
+            if not source:
                 with pytest.raises(ValueError):
-                    ws.apply(cmd.Undo())
+                    ws.apply(command)
                 continue
-            ws.apply(cmd.Undo())
-            entry = undo.pop()
-            model_apply(entry[0], entry[1], entry[2])
-            redo.append(entry)
-        elif kind == "redo":
-            if not redo:
-                with pytest.raises(ValueError):
-                    ws.apply(cmd.Redo())
-                continue
-            ws.apply(cmd.Redo())
-            entry = redo.pop()
-            model_apply(entry[0], entry[1], entry[3])
-            undo.append(entry)
+            ws.apply(command)
+            entry = source.pop()
+            model_apply(entry[0], entry[1], entry[value])
+            target.append(entry)
         seen[model.step_count] = model.capture()
         assert ws.run.capture() == model.capture(), action
     for step, state in seen.items():

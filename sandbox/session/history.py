@@ -168,6 +168,15 @@ class Series:
         self._appends_since_compaction = 0
         self._changed(0)
 
+    def until(self, step: float) -> "Series":
+        """A copy without the rows recorded after ``step`` (a branch's past).  Its merge phase
+        counts the trailing full-resolution rows, as if the series had stopped there."""
+        rows = self.array()
+        rows = rows[rows[:, 0] <= step]
+        merged = np.flatnonzero(rows[:, 1] != 1.0)
+        trailing = len(rows) - (merged[-1] + 1 if len(merged) else 0)
+        return Series.from_array(self.columns, rows, self.capacity, trailing % self.level_rows)
+
     def padded(self, columns: tuple[str, ...]) -> "Series":
         """A copy with value columns ``columns`` (this series' own first, then new ones, which
         are NaN in every row), keeping the merge phase."""
@@ -272,6 +281,11 @@ class History:
         self.markers.append(Marker(step, text))
         if len(self.markers) > MAX_MARKERS:
             del self.markers[: len(self.markers) - MAX_MARKERS]
+
+    def until(self, step: int) -> "History":
+        """A copy without what was recorded after ``step`` (see :meth:`Series.until`)."""
+        return History(self.steps.until(step), self.evaluations.until(step),
+                       [m for m in self.markers if m.step <= step])
 
     def nbytes(self) -> int:
         return self.steps._rows.nbytes + self.evaluations._rows.nbytes

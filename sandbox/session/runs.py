@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .history import History, Marker
+from .state import readonly
 
 Array = np.ndarray
 
@@ -53,20 +54,12 @@ class RunCurves:
 
     @classmethod
     def of(cls, history: History) -> "RunCurves":
-        steps = history.steps.array()[:, [0, 2]]
-        evals = history.evaluations.array()[:, [0, 2, 3]]
-        for a in (steps, evals):
-            a.setflags(write=False)
-        return cls(steps, evals, tuple(history.markers))
+        return cls(readonly(history.steps.array()[:, [0, 2]]),
+                   readonly(history.evaluations.array()[:, [0, 2, 3]]), tuple(history.markers))
 
     @classmethod
     def empty(cls) -> "RunCurves":
-        return cls(_frozen(np.zeros((0, 2))), _frozen(np.zeros((0, 3))))
-
-
-def _frozen(a: Array) -> Array:
-    a.setflags(write=False)
-    return a
+        return cls(readonly(np.zeros((0, 2))), readonly(np.zeros((0, 3))))
 
 
 @dataclass(frozen=True)

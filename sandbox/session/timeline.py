@@ -66,10 +66,6 @@ class Timeline:
         self._edit_steps.append(int(step))
         self._edits.append(command)
 
-    @property
-    def edit_count(self) -> int:
-        return len(self._edits)
-
     def edits_between(self, first: int, last: int) -> list[tuple[int, cmd.Command]]:
         """The recorded edits made at step counts ``first`` … ``last``, in order."""
         lo = bisect.bisect_left(self._edit_steps, first)

@@ -76,10 +76,6 @@ class UndoStack:
     def __len__(self) -> int:
         return len(self._entries)
 
-    @property
-    def index(self) -> int:
-        return self._index
-
     def push(self, entry: UndoEntry) -> None:
         """Add an entry (dropping everything that could be redone)."""
         del self._entries[self._index:]

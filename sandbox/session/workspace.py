@@ -28,7 +28,6 @@ from dataclasses import dataclass, field, replace
 
 from . import commands as cmd
 from .commands import Outcome
-from .history import History
 from .runs import MAX_EARLIER_RUNS, EarlierRun, RunCatalog, RunCurves, RunInfo, RunSettings, legend_text
 from .timeline import Timeline
 from .undo import RunSwap, UndoEntry, UndoStack, edit_text
@@ -109,8 +108,10 @@ class Workspace:
         self.undo = UndoStack()
         #: The step shown while scrubbed back, or None at the live end.
         self.shown_step: int | None = None
-        self._replayer = None
+        self._replayer = None  # scratch run for replays: a fork of the live run …
+        self._replayer_of = None  # … this one
         self._shown = None  # (step, run) of the last scrubbed state built
+        self._catalog: tuple | None = None  # (key, RunCatalog) of the last catalog built
         self.revision = next(_revisions)
         #: A note for the status bar from the last command ("" when none).
         self.note = ""
@@ -121,10 +122,6 @@ class Workspace:
     def run(self):
         """The live run."""
         return self.live.run
-
-    @property
-    def scrubbed(self) -> bool:
-        return self.shown_step is not None
 
     @property
     def first_step(self) -> int:
@@ -152,11 +149,8 @@ class Workspace:
         return self.live.timeline.state_at(step, self._scratch())
 
     def _scratch(self):
-        if self._replayer is None or self._replayer.dataset is not self.live.run.dataset \
-                or self._replayer.layer_sizes != self.live.run.layer_sizes \
-                or self._replayer.network_spec != self.live.run.network_spec \
-                or self._replayer.features != self.live.run.features:
-            self._replayer = self.live.run.fork()
+        if self._replayer_of is not self.live.run:
+            self._replayer, self._replayer_of = self.live.run.fork(), self.live.run
         self._shown = None
         return self._replayer
 
@@ -173,7 +167,7 @@ class Workspace:
 
     def catalog(self) -> RunCatalog:
         """The runs for a snapshot (built anew only when something changed)."""
-        cached = getattr(self, "_catalog", None)
+        cached = self._catalog
         live_settings = self.live.settings
         key = (self.revision, live_settings, tuple((b.info.run_id, len(b.run.history.steps) if b.run else 0)
                                                   for b in self.earlier))
@@ -281,7 +275,7 @@ class Workspace:
         old = self.live
         state = self.state_at(step)
         run = old.run.fork()
-        run.history = _history_until(old.run.history, step)
+        run.history = old.run.history.until(step)
         run.restore(state)
         info = RunInfo(self._take_id(), f"branched from {old.info.label} at step {step:,}",
                        parent=old.info.run_id, branched_at=step)
@@ -426,19 +420,3 @@ def _change_text(event: cmd.EditEvent) -> str:
         what = event.describe().split(";")[0]
     return f"{what} at step {event.step:,}"
 
-
-def _history_until(history: History, step: int) -> History:
-    """A copy of ``history`` without what was recorded after ``step`` (a branch's past)."""
-    from .history import Series
-
-    def cut(series: Series) -> Series:
-        rows = series.array()
-        rows = rows[rows[:, 0] <= step]
-        trailing = 0
-        while trailing < len(rows) and rows[len(rows) - 1 - trailing, 1] == 1.0:
-            trailing += 1
-        return Series.from_array(series.columns, rows, series.capacity, trailing % series.level_rows)
-
-    out = History(cut(history.steps), cut(history.evaluations),
-                  [m for m in history.markers if m.step <= step])
-    return out
