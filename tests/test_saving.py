@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qt_helpers import small_run
-from sandbox.session import DataSpec
+from sandbox.session import DataSpec, TrainingRun
 from sandbox.session import atomic_write as aw
 from sandbox.session.session_file import SessionFileError, load, save
 
@@ -407,3 +407,21 @@ def test_a_save_killed_half_way_leaves_the_old_file_and_the_next_save_cleans_up(
     save(run, other)  # any save into the folder removes the dead writer's temp
     assert _listing(path.parent) == sorted([path.name, other.name])
     assert path.read_bytes() == old_bytes
+
+
+def test_a_save_image_is_not_changed_by_later_steps(tmp_path):
+    """The autosave writes an image in another thread while training goes on: the image holds
+    the state and history of the moment it was taken."""
+    from sandbox.session.save_image import image_of
+    from sandbox.session.session_file import load, save, save_image
+    from sandbox.session.workspace import Workspace
+
+    run = TrainingRun.create()
+    run.train(40)
+    image = image_of(Workspace(run))
+    save(run, tmp_path / "then.json")
+    run.train(25)
+    save_image(image, tmp_path / "image.json")
+    assert image.step == 40
+    assert (tmp_path / "image.json").read_bytes() == (tmp_path / "then.json").read_bytes()
+    assert load(tmp_path / "image.json").step_count == 40

@@ -177,6 +177,10 @@ class Series:
         trailing = len(rows) - (merged[-1] + 1 if len(merged) else 0)
         return Series.from_array(self.columns, rows, self.capacity, trailing % self.level_rows)
 
+    def copy(self) -> "Series":
+        """An independent copy with the same rows and merge phase (what a save writes)."""
+        return Series.from_array(self.columns, self.array(), self.capacity, self._appends_since_compaction)
+
     def padded(self, columns: tuple[str, ...]) -> "Series":
         """A copy with value columns ``columns`` (this series' own first, then new ones, which
         are NaN in every row), keeping the merge phase."""
@@ -286,6 +290,10 @@ class History:
         """A copy without what was recorded after ``step`` (see :meth:`Series.until`)."""
         return History(self.steps.until(step), self.evaluations.until(step),
                        [m for m in self.markers if m.step <= step])
+
+    def copy(self) -> "History":
+        """An independent copy (a save made in another thread reads it while training goes on)."""
+        return History(self.steps.copy(), self.evaluations.copy(), list(self.markers))
 
     def nbytes(self) -> int:
         return self.steps._rows.nbytes + self.evaluations._rows.nbytes

@@ -62,6 +62,7 @@ from .json_text import dumps, first_unwritable, loads
 from .regular_file import read_regular
 from .run import TrainingRun
 from .save_checks import measure
+from .save_image import SaveImage
 from .state import QUANTITIES, Divergence, RunState, ShuffleRngState, readonly
 
 FORMAT = "backprop-sandbox-session"
@@ -101,6 +102,12 @@ def save(run: TrainingRun, path: str | os.PathLike[str]) -> None:
     except (OSError, ValueError, OverflowError, TypeError) as exc:  # e.g. a NUL byte in the name
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise SessionFileError(f"{path}: could not save ({why})") from None
+
+
+def save_image(image: "SaveImage", path: str | os.PathLike[str]) -> None:
+    """Write a frozen workspace (:mod:`sandbox.session.save_image`) to ``path`` atomically; any
+    thread may call this.  Raises :class:`SessionFileError` as :func:`save` does."""
+    save(image.run, path)
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
