@@ -27,6 +27,7 @@ class FakeWorker(QObject):
     sessionSaved = Signal(str)
     saveFinished = Signal(int, str, bool, str)
     crashed = Signal(str)
+    noted = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()

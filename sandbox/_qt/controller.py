@@ -59,8 +59,8 @@ class SessionController(QObject):
         The worker applied an edit (an :class:`~sandbox.session.commands.EditEvent`).
     resultReady(object, object)
         A query's answer: (command, value).
-    commandFailed(str, str), sessionLoaded(str), sessionSaved(str), workerCrashed(str)
-        Forwarded from the worker.
+    commandFailed(str, str), sessionLoaded(str), sessionSaved(str), workerCrashed(str), noted(str)
+        Forwarded from the worker (``noted``: a status-bar note, "Undid: set w[1][1,2] to 0.5").
     saveFinished(int, str, bool, str)
         A save ended: the request id :meth:`save` returned, path, success, message.
     """
@@ -75,6 +75,7 @@ class SessionController(QObject):
     sessionSaved = Signal(str)
     saveFinished = Signal(int, str, bool, str)
     workerCrashed = Signal(str)
+    noted = Signal(str)
 
     def __init__(self, worker: Worker | TrainingRun, parent: QObject | None = None, max_fps: float = 60.0) -> None:
         super().__init__(parent)
@@ -99,6 +100,7 @@ class SessionController(QObject):
         worker.sessionSaved.connect(self.sessionSaved)
         worker.saveFinished.connect(self.saveFinished)
         worker.crashed.connect(self.workerCrashed)
+        worker.noted.connect(self.noted)
         self._running = True
         # Start only once connected: a snapshotReady emitted before would be lost, and the worker
         # signals again only after its slot was taken, so no snapshot would ever arrive.
@@ -155,6 +157,8 @@ class SessionController(QObject):
         if focus is not None and focus >= snap.train_pass.n_rows:
             self.focus_example(None)  # the data changed size: that row is another example or gone
         self._snapshot = snap
+        # The time cursor follows what the worker shows (a scrub the views asked for is in it).
+        self.view_state.time_cursor = None if snap.workspace is None else snap.workspace.shown_step
         self.snapshotChanged.emit(snap)
 
     # ---------------------------------------------------------------------- commands
@@ -227,6 +231,34 @@ class SessionController(QObject):
     def evaluate_loss(self, ref: WeightRef | BiasRef, value: float, request: int = 0) -> None:
         """Ask for J with one parameter set to ``value``; the answer comes as ``resultReady``."""
         self.send(cmd.EvaluateLoss(ref, float(value), request))
+
+    # ------------------------------------------------------------- time travel, undo
+
+    def scrub(self, step: int) -> None:
+        """Show the run as it was at ``step`` (its newest step or later: the live end)."""
+        self.send(cmd.Scrub(int(step)))
+
+    def return_to_live(self) -> None:
+        self.send(cmd.ReturnToLive())
+
+    def continue_from_here(self) -> None:
+        """Make the shown step the live end; the abandoned future becomes an earlier run."""
+        self.send(cmd.ContinueFromHere())
+
+    def undo(self) -> None:
+        self.send(cmd.Undo())
+
+    def redo(self) -> None:
+        self.send(cmd.Redo())
+
+    def set_run_visible(self, run_id: int, visible: bool) -> None:
+        self.send(cmd.SetRunVisible(int(run_id), bool(visible)))
+
+    def clear_earlier_runs(self) -> None:
+        self.send(cmd.ClearEarlierRuns())
+
+    def switch_to_run(self, run_id: int) -> None:
+        self.send(cmd.SwitchToRun(int(run_id)))
 
     def set_view_mode(self, mode: ViewMode | str) -> None:
         self.view_state.view_mode = ViewMode(mode)

@@ -40,7 +40,7 @@ from .loss_plot import _FixedHost
 from .names import weight_layer_label
 from .plot_style import theme_axes, tick_font
 from .plot_values import drawable_range
-from .step_mark import StepMark
+from .step_mark import ShownStepMark, StepMark
 from .theme import Theme, ThemeManager
 
 #: At most this often (ms) while shown: a dozen curves need not follow every snapshot.
@@ -139,6 +139,9 @@ class GradientHealthPlot(QWidget):
         self.plots["update_ratio"].addItem(self._guide, ignoreBounds=True)
         self._rise_marks = [StepMark(w.getPlotItem()) for w in self.plots.values()]
         self._rise_marks[1].line.label.setVisible(False)  # one label for the two plots
+        self._shown_marks = [ShownStepMark(w.getPlotItem()) for w in self.plots.values()]
+        self._shown_marks[1].line.label.setVisible(False)
+        controller.view_state.events.time_cursor.connect(self._on_view_state_time_cursor)
         self._hover_lines = []
         for widget in self.plots.values():
             line = pg.InfiniteLine(angle=90, movable=False)
@@ -188,6 +191,14 @@ class GradientHealthPlot(QWidget):
 
     def divergence_mark(self) -> int | None:
         return self._rise_marks[0].step
+
+    def shown_step(self) -> int | None:
+        """The step the shown-step line marks (None at the live end)."""
+        return self._shown_marks[0].step
+
+    def _on_view_state_time_cursor(self, step: int | None, old: int | None = None) -> None:
+        for mark in self._shown_marks:
+            mark.set_step(step)
 
     def readout_text(self) -> str:
         return self._readout.text()
@@ -341,7 +352,7 @@ class GradientHealthPlot(QWidget):
         self._guide.setPen(pg.mkPen(theme.qcolor("text", 150), width=1, style=Qt.PenStyle.DotLine))
         for line in self._hover_lines:
             line.setPen(pg.mkPen(theme.qcolor("text", 140), width=1, style=Qt.PenStyle.DotLine))
-        for mark in self._rise_marks:
+        for mark in (*self._rise_marks, *self._shown_marks):
             mark.apply_theme(theme)
         swatches = " ".join(f"<span style='color:{c.name()}'>\u2501\u2501</span> {weight_layer_label(l)}"
                             for l, c in enumerate(colors))

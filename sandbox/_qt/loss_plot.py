@@ -28,7 +28,8 @@ from .controller import SessionController
 from .plot_style import theme_axes, tick_font
 from .plot_values import drawable as _drawable
 from .plot_values import drawable_range
-from .step_mark import StepMark
+from .run_overlays import RunOverlays
+from .step_mark import ShownStepMark, StepMark
 from .theme import VERMILLION, Theme, ThemeManager
 
 SERIES = ("train", "test", "batch")
@@ -151,6 +152,8 @@ class LossPlot(QWidget):
         self._hover_line.setZValue(20)
         plot.addItem(self._hover_line, ignoreBounds=True)
         self._rise_mark = StepMark(plot)
+        self._shown_mark = ShownStepMark(plot)
+        self.overlays = RunOverlays(plot)
         self._curves = {name: pg.PlotDataItem(connect="finite") for name in SERIES}
         # Wide antialiased lines are what costs when painting (~5 µs a segment), so draw few:
         # 'peak' keeps each bin's min and max, so about one bin per pixel (half a bin for the
@@ -178,6 +181,12 @@ class LossPlot(QWidget):
             label.setToolTip(LEGEND_TIPS[name])
             self.legend_labels[name] = label
             footer.addWidget(_FixedHost(label), k // 2, k % 2)
+        #: The earlier runs under the legend: what each differed in (see run_overlays).
+        self.runs_label = QLabel()
+        self.runs_label.setTextFormat(Qt.TextFormat.RichText)
+        self._runs_host = _FixedHost(self.runs_label)
+        self._runs_host.setVisible(False)
+        footer.addWidget(self._runs_host, 2, 0, 1, 2)
         self.log_checkbox = QCheckBox("Log scale")
         self.log_checkbox.setToolTip("Logarithmic loss axis (zero and negative values are left out)")
         footer.addWidget(self.log_checkbox, 1, 1, Qt.AlignmentFlag.AlignRight)
@@ -193,6 +202,8 @@ class LossPlot(QWidget):
 
         self.log_checkbox.toggled.connect(self._on_log_toggled)
         self.plot_widget.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+        self.plot_widget.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
+        controller.view_state.events.time_cursor.connect(self._on_view_state_time_cursor)
         self.plot_widget.viewport().installEventFilter(self)
         controller.snapshotTaken.connect(self._on_controller_snapshot_taken)
         themes.themeChanged.connect(self._on_themes_theme_changed)
@@ -232,6 +243,16 @@ class LossPlot(QWidget):
         """The step marked as where the loss began to rise, or None."""
         return self._rise_mark.step
 
+    def shown_step(self) -> int | None:
+        """The step the shown-step line marks (None at the live end)."""
+        return self._shown_mark.step
+
+    def step_at(self, x: float) -> int | None:
+        """The recorded step nearest to view x (None with no history): what a click shows."""
+        steps = self._history.steps.steps
+        i = self._nearest(steps, x)
+        return None if i is None else int(round(float(steps[i])))
+
     def image_for_export(self) -> QImage:
         """The plot (without the header) as an image."""
         return self.plot_widget.grab().toImage()
@@ -253,8 +274,43 @@ class LossPlot(QWidget):
         if live != self._live:
             self._live = live
             changed = changed | {"evaluations"}
+        workspace = snap.workspace
+        if self.overlays.update(None if workspace is None else workspace.runs, self._train_curve()):
+            self._show_runs_legend()
+            self._view_box = None
+            changed = changed | {"runs"}
         if changed:
             self._draw(changed)
+
+    def _train_curve(self) -> tuple[np.ndarray, np.ndarray]:
+        x, train, _test = self._evaluation_series()
+        return x, train
+
+    def _show_runs_legend(self) -> None:
+        html = self.overlays.legend_html(self._themes.theme)
+        self._runs_host.setVisible(bool(html))
+        self.runs_label.setText(html)
+        self._runs_host.setToolTip(self.overlays.legend_tooltip())
+
+    def _on_view_state_time_cursor(self, step: int | None, old: int | None = None) -> None:
+        self._shown_mark.set_step(step)
+
+    def _on_scene_mouse_clicked(self, event) -> None:
+        """A click in the plot shows that step (the history scrubber follows); a click past the
+        newest step goes back to the live end."""
+        if event.button() != Qt.MouseButton.LeftButton or event.double():
+            return
+        if not self._vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        x = self._vb.mapSceneToView(event.scenePos()).x()
+        steps = self._history.steps.steps
+        if not len(steps):
+            return
+        step = self.step_at(x)
+        if step is None:
+            return
+        event.accept()
+        self._controller.scrub(step if x <= steps[-1] else int(steps[-1]) + 1)
 
     def _draw(self, changed: set[str]) -> None:
         if "steps" in changed:
@@ -290,6 +346,10 @@ class LossPlot(QWidget):
         x_hi = max(float(steps.steps[-1]) if len(steps) else 0.0,
                    float(x_eval[-1]) if len(x_eval) else 0.0, 10.0)  # 10: no fractional step ticks
         values = [steps.column("loss"), *self._evaluation_series()[1:]]
+        for x_run, y_run in self.overlays.drawn.values():
+            if len(x_run):
+                x_hi = max(x_hi, float(x_run[-1]))
+            values.append(y_run)
         finite = _drawable(np.concatenate([v[np.isfinite(v)] for v in values]))
         log = self.log_checkbox.isChecked()
         if log:
@@ -467,6 +527,8 @@ class LossPlot(QWidget):
         self._markers.setPen(pg.mkPen(theme.qcolor("selection", 150), width=1))
         self._hover_line.setPen(pg.mkPen(theme.qcolor("text", 140), width=1, style=Qt.PenStyle.DotLine))
         self._rise_mark.apply_theme(theme)
+        self._shown_mark.apply_theme(theme)
+        self.overlays.apply_theme(theme)
         for name in SERIES:
             self._paint_legend(name)
         self._markers.update()

@@ -42,3 +42,24 @@ class StepMark:
     def apply_theme(self, theme: Theme) -> None:
         self.line.setPen(pg.mkPen(theme.negative, width=1.5, style=Qt.PenStyle.DashLine))
         self.line.label.setColor(theme.negative)
+
+
+#: The label of the line at the step the history scrubber shows.
+SHOWN_LABEL = "shown"
+
+
+class ShownStepMark(StepMark):
+    """A solid line at the step shown while scrubbed back (the view state's time cursor);
+    hidden at the live end."""
+
+    def __init__(self, plot: pg.PlotItem, label: str = SHOWN_LABEL) -> None:
+        super().__init__(plot, label)
+        self.line.setZValue(16)
+        self.line.label.setPosition(0.08)
+
+    def follow(self, last_step: float | None) -> None:  # the cursor is set, never dropped
+        pass
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.line.setPen(pg.mkPen(theme.selection, width=2))
+        self.line.label.setColor(theme.selection)

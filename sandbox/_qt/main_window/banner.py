@@ -56,7 +56,7 @@ class Banner(QFrame):
             button.clicked.connect(slot)
             self._layout.insertWidget(k, button)
             self._buttons.append(button)
-        self.setStyleSheet(f"QFrame#banner {{ {style} }}")
+        self.setStyleSheet(f"QFrame#{self.objectName()} {{ {style} }}")
         self.show()
 
     @property

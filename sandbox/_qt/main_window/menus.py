@@ -38,6 +38,14 @@ def build_menus(self) -> None:
     file_menu.addSeparator()
     self.quit_action = _action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
+    edit = bar.addMenu("&Edit")
+    self.undo_action = _action(edit, "&Undo", self.controller.undo, QKeySequence.StandardKey.Undo)
+    self.redo_action = _action(edit, "&Redo", self.controller.redo, QKeySequence("Ctrl+Shift+Z"))
+    for act in (self.undo_action, self.redo_action):
+        act.setEnabled(False)
+    self.undo_action.setToolTip("Undo the last edit: a weight, a bias, a setting, the data or the network "
+                                "(training steps are not undone: use the history scrubber)")
+
     training = bar.addMenu("&Training")
     tb = self.training_bar
     for act in (tb.play_action, tb.step_action, tb.epoch_action, tb.phase_action):
@@ -45,6 +53,18 @@ def build_menus(self) -> None:
     training.addSeparator()
     training.addAction(tb.reset_action)
     training.addAction(tb.new_seed_action)
+
+    training.addSeparator()
+    self.continue_action = _action(training, "&Continue from Here", self.controller.continue_from_here)
+    self.continue_action.setToolTip("Make the step shown by the history scrubber the live end of the run; "
+                                    "its later steps are kept as an earlier run")
+    self.back_to_live_action = _action(training, "Back to &Live", self.controller.return_to_live)
+    for act in (self.continue_action, self.back_to_live_action):
+        act.setEnabled(False)
+
+    self.runs_menu = bar.addMenu("&Runs")
+    self.runs_menu.aboutToShow.connect(lambda: fill_runs_menu(self))
+    fill_runs_menu(self)
 
     view = bar.addMenu("&View")
     conn = view.addMenu("&Connections show")
@@ -99,6 +119,41 @@ def build_menus(self) -> None:
     help_menu = bar.addMenu("&Help")
     _action(help_menu, "How to read the &canvas", self.show_help)
     _action(help_menu, "&About Backprop Sandbox", self.show_about)
+
+
+def fill_runs_menu(self) -> None:
+    """The Runs menu from the newest snapshot: show or hide each earlier run's curves, switch to
+    one that still has its weights, clear them all."""
+    menu = self.runs_menu
+    menu.clear()
+    snap = self.controller.snapshot
+    catalog = None if snap is None or snap.workspace is None else snap.workspace.runs
+    earlier = () if catalog is None else catalog.earlier
+    if catalog is not None:
+        live = menu.addAction(f"{catalog.live.label} (live)")
+        live.setEnabled(False)
+    if not earlier:
+        note = menu.addAction("No earlier runs yet: Reset, a new seed, a new network or "
+                              "Continue from Here keeps the old run's curves here")
+        note.setEnabled(False)
+    self.run_actions: dict[int, QAction] = {}
+    for run in earlier:
+        act = menu.addAction(f"Show {run.legend}")
+        act.setCheckable(True)
+        act.setChecked(run.visible)
+        act.setToolTip(run.info.ended)
+        act.toggled.connect(lambda on, r=run.info.run_id: self.controller.set_run_visible(r, on))
+        self.run_actions[run.info.run_id] = act
+    if earlier:
+        switch = menu.addMenu("&Switch To")
+        for run in earlier:
+            act = switch.addAction(run.legend)
+            act.setEnabled(run.has_state)
+            if not run.has_state:
+                act.setText(f"{run.legend} (curves only: loaded from a file)")
+            act.triggered.connect(lambda _=False, r=run.info.run_id: self.controller.switch_to_run(r))
+        menu.addSeparator()
+        _action(menu, "&Clear Earlier Runs", self.controller.clear_earlier_runs)
 
 
 def _action(menu, text: str, slot, shortcut=None) -> QAction:

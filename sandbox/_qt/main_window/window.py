@@ -21,12 +21,14 @@ from ..controls import ControlsPanel
 from ..inspector import Inspector
 from ..gradient_health import GradientHealthPlot
 from ..histograms_window import HistogramsWindow
+from ..history_scrubber import HistoryScrubber
 from ..loss_plot import LossPlot
 from ..canvas import NetworkCanvas
 from ..output_view import OutputView
 from ..theme import ThemeManager
 from ..training_bar import TrainingBar
 from .banner import Banner, DivergenceAdvice
+from .history_banner import HistoryBanner
 from .files import SessionFiles
 from .menus import build_menus
 from .messages import HELP_TEXT, phase_message
@@ -93,7 +95,15 @@ class MainWindow(SessionFiles, QMainWindow):
         self.plot_tabs.setDocumentMode(True)
         self.plot_tabs.addTab(self.loss_plot, "Loss")
         self.plot_tabs.addTab(self.gradient_health, "Gradient health")
+        self.history_scrubber = HistoryScrubber(self.controller)
+        plots = QWidget()
+        plots_layout = QVBoxLayout(plots)
+        plots_layout.setContentsMargins(0, 0, 0, 0)
+        plots_layout.setSpacing(0)
+        plots_layout.addWidget(self.plot_tabs, 1)
+        plots_layout.addWidget(self.history_scrubber)
         self.banner = Banner()
+        self.history_banner = HistoryBanner(self.controller, themes)
         self.divergence_advice = DivergenceAdvice(self.controller, self.banner, themes)
         self.divergence_advice.applied.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.description = QLabel()
@@ -104,12 +114,13 @@ class MainWindow(SessionFiles, QMainWindow):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.setSpacing(2)
+        left_layout.addWidget(self.history_banner)
         left_layout.addWidget(self.banner)
         left_layout.addWidget(self.description)
         left_layout.addWidget(self.canvas, 1)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.output_view)
-        right.addWidget(self.plot_tabs)
+        right.addWidget(plots)
         right.setStretchFactor(0, 11)
         right.setStretchFactor(1, 9)
         right.setChildrenCollapsible(False)
@@ -147,6 +158,7 @@ class MainWindow(SessionFiles, QMainWindow):
         c.sessionSaved.connect(self._on_controller_session_saved)
         c.saveFinished.connect(self._on_controller_save_finished)
         c.workerCrashed.connect(self._on_controller_worker_crashed)
+        c.noted.connect(lambda text: self.statusBar().showMessage(text, 8000))
         themes.themeChanged.connect(self._on_themes_theme_changed)
         self._on_themes_theme_changed(themes.theme)
         self._update_title(modified=False)
@@ -197,6 +209,7 @@ class MainWindow(SessionFiles, QMainWindow):
         self._follow_phase(self._previous_snapshot, snap)
         self._previous_snapshot = snap
         self._update_title(snap.modified)
+        self._show_undo_texts(snap)
         self._show_description(snap)
         if snap.divergence is not None and snap.divergence != self._last_divergence:
             self._show_divergence(snap)
@@ -211,6 +224,20 @@ class MainWindow(SessionFiles, QMainWindow):
             mode, message = shown
             self.canvas.set_view_mode(mode.value)
             self.statusBar().showMessage(message, 15000)
+
+    def _show_undo_texts(self, snap: Snapshot) -> None:
+        """Edit ▸ Undo / Redo name what they would undo ("Undo set w[2][1,3] to 0.5")."""
+        ws = snap.workspace
+        for action, verb, text in ((self.undo_action, "&Undo", ws.undo_text if ws else ""),
+                                   (self.redo_action, "&Redo", ws.redo_text if ws else "")):
+            label = f"{verb} {text}" if text else verb
+            if action.text() != label:
+                action.setText(label)
+                action.setEnabled(bool(text))
+        scrubbed = ws is not None and ws.shown_step is not None
+        if self.continue_action.isEnabled() != scrubbed:
+            self.continue_action.setEnabled(scrubbed)
+            self.back_to_live_action.setEnabled(scrubbed)
 
     def _show_description(self, snap: Snapshot) -> None:
         text = snap.description.strip()
