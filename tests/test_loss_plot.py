@@ -21,7 +21,7 @@ from sandbox.session.snapshot import SeriesDelta
 pytestmark = pytest.mark.gui
 
 #: What a snapshot at step 0 measures: nothing to add to the curves.
-NO_EVALUATION = dict(step=0, evaluation=Evaluation(float("nan"), None, None, None))
+NO_EVALUATION = dict(workspace=None, step=0, evaluation=Evaluation(float("nan"), None, None, None))
 
 
 def make_plot(qtbot, controller, themes) -> LossPlot:

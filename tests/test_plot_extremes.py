@@ -130,7 +130,7 @@ def test_the_loss_plot_draws_extreme_losses(qtbot, make_controller, themes, case
         run_id=-11, generation=-1,  # older than any command: taken for its history only
         history_steps=SeriesDelta(History.empty(1).steps.columns, steps, replace=True),
         history_evaluations=SeriesDelta(History.EVALUATION_COLUMNS, evals, replace=True),
-        markers=None, step=len(values) + 1,
+        markers=None, step=len(values) + 1, workspace=None,
         evaluation=Evaluation(values[0], None, values[-1], None),  # the live end of the curves
     ))
     qtbot.waitUntil(lambda: plot.series("batch")[0].size == len(values))

@@ -113,7 +113,7 @@ class GradientHealthPlot(QWidget):
         layout.addWidget(_FixedHost(self._readout))
         for kind, _label in KINDS:
             widget = pg.PlotWidget()
-            widget.setMinimumSize(160, 55)  # with the tab bar, no taller than the loss plot needs
+            widget.setMinimumSize(160, 52)  # with the tab bar, no taller than the loss plot needs
             plot = widget.getPlotItem()
             plot.setMenuEnabled(False)
             plot.hideButtons()

@@ -120,8 +120,9 @@ class LossPlot(QWidget):
         self._readout_label.setContentsMargins(4, 0, 4, 0)
 
         self.plot_widget = pg.PlotWidget()
-        # 90, not 120: in its tab the tab bar takes ~30 px, and the window keeps its minimum height.
-        self.plot_widget.setMinimumSize(160, 90)
+        # 76, not 120: in its tab the tab bar takes ~30 px and the history scrubber ~24 under it,
+        # and the window keeps its minimum height (a 1000×700 screenshot fits).
+        self.plot_widget.setMinimumSize(160, 76)
         plot = self.plot_widget.getPlotItem()
         plot.setMenuEnabled(False)
         plot.layout.setContentsMargins(2, 6, 8, 2)  # room for the top tick label
