@@ -115,9 +115,13 @@ def build_menus(self) -> None:
     view.addAction(self.controls_dock.toggleViewAction())
     view.addAction(self.inspector_dock.toggleViewAction())
     view.addAction(self.blame_dock.toggleViewAction())
+    self.reset_layout_action = _action(view, "&Reset Layout", self.reset_layout)
+    self.reset_layout_action.setToolTip("Put every panel back where it started, at the default window size")
 
     help_menu = bar.addMenu("&Help")
     _action(help_menu, "How to read the &canvas", self.show_help)
+    self.shortcuts_action = _action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts,
+                                    QKeySequence.StandardKey.HelpContents)
     _action(help_menu, "&About Backprop Sandbox", self.show_about)
 
 

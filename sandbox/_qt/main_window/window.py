@@ -28,6 +28,7 @@ from ..output_view import OutputView
 from ..theme import ThemeManager
 from ..training_bar import TrainingBar
 from .banner import Banner, DivergenceAdvice
+from .conveniences import ShortcutsDialog, dropped_path
 from .history_banner import HistoryBanner
 from .files import SessionFiles
 from .menus import build_menus
@@ -162,6 +163,9 @@ class MainWindow(SessionFiles, QMainWindow):
         themes.themeChanged.connect(self._on_themes_theme_changed)
         self._on_themes_theme_changed(themes.theme)
         self._update_title(modified=False)
+        self.setAcceptDrops(True)  # a session or CSV file dropped on the window opens
+        #: The dock layout as built, for View ▸ Reset Layout.
+        self._default_state = self.saveState(WINDOW_STATE_VERSION)
         self._restore_window_state()
 
     # ------------------------------------------------------------------------------ layout
@@ -188,13 +192,59 @@ class MainWindow(SessionFiles, QMainWindow):
             # the old (the blame ranking squeezed under the controls): the default layout instead.
             self.restoreState(state, WINDOW_STATE_VERSION)
         if not restored:
-            screen = self.screen().availableGeometry() if self.screen() else None
-            width, height = 1280, 800
-            if screen is not None:
-                width, height = min(width, screen.width()), min(height, screen.height())
-            self.resize(width, height)
-            self.resizeDocks([self.controls_dock], [260], Qt.Orientation.Horizontal)
-            self.resizeDocks([self.inspector_dock], [250], Qt.Orientation.Vertical)
+            self._apply_default_size()
+
+    def _apply_default_size(self) -> None:
+        screen = self.screen().availableGeometry() if self.screen() else None
+        width, height = 1280, 800
+        if screen is not None:
+            width, height = min(width, screen.width()), min(height, screen.height())
+        if self.isMaximized() or self.isFullScreen():
+            self.showNormal()
+        self.resize(width, height)
+        self.resizeDocks([self.controls_dock], [260], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.inspector_dock], [250], Qt.Orientation.Vertical)
+
+    def reset_layout(self) -> None:
+        """View ▸ Reset Layout: every dock back where it started, the default window size and
+        splitter proportions (the next start remembers this layout)."""
+        self.restoreState(self._default_state, WINDOW_STATE_VERSION)
+        for dock in (self.controls_dock, self.inspector_dock, self.blame_dock):
+            dock.setFloating(False)
+            dock.show()
+        self.controls_dock.raise_()
+        self._apply_default_size()
+        total = max(self.splitter.width(), 600)
+        self.splitter.setSizes([total * 2 // 3, total - total * 2 // 3])
+        self.statusBar().showMessage("The window layout is back to its default.", 5000)
+
+    # ------------------------------------------------------------------- drag and drop
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if dropped_path(event.mimeData()) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
+        path = dropped_path(event.mimeData())
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        # After the drop returns: the unsaved-changes question must not run inside the drag.
+        QTimer.singleShot(0, lambda: self.open_path(path))
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """Help ▸ Keyboard Shortcuts (non-modal; returned for tests)."""
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.shortcuts_dialog = dialog
+        return dialog
 
     # ------------------------------------------------------------------------------- menus
 
