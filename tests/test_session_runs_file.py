@@ -265,10 +265,6 @@ def _del(path: tuple):
     return change
 
 
-def _with(fn):
-    return fn
-
-
 E0, E1, E2 = ("runs", "earlier", 0), ("runs", "earlier", 1), ("runs", "earlier", 2)
 LIVE = ("runs", "live")
 
@@ -430,3 +426,50 @@ def test_info_lists_the_earlier_runs_and_train_keeps_them(tmp_path):
         assert_same_curves(was.saved_curves, now.saved_curves)
     before.run.train(25)
     assert before.run.capture() == after.run.capture()
+
+
+# -------------------------------------------------------------------------------- the worker
+
+
+@pytest.mark.gui
+def test_saving_and_loading_through_the_worker_keeps_the_earlier_runs(qtbot, make_controller, tmp_path):
+    from qt_helpers import small_run, wait_for_snapshot
+
+    def saved(controller, path):
+        replies = []
+        controller.saveFinished.connect(lambda *args: replies.append(args))
+        request = controller.save(str(path))
+        qtbot.waitUntil(lambda: any(r[0] == request for r in replies), timeout=10_000)
+        assert [r[2:] for r in replies if r[0] == request] == [(True, "")]
+
+    first = make_controller(small_run())
+    first.send(cmd.Step(50))
+    first.send(cmd.Reset())
+    first.send(cmd.Step(30))
+    first.send(cmd.Scrub(10))
+    first.send(cmd.ContinueFromHere())
+    first.send(cmd.Step(5))
+    snap = wait_for_snapshot(qtbot, first, lambda s: s.workspace is not None and len(s.workspace.runs.earlier) == 2
+                             and s.step == 15)
+    made = snap.workspace.runs
+    path = tmp_path / "worker.json"
+    saved(first, path)
+    on_disk = load_workspace(path).catalog()
+    assert on_disk.live == made.live and [r.info for r in on_disk.earlier] == [r.info for r in made.earlier]
+
+    second = make_controller(small_run(seed=99))
+    wait_for_snapshot(qtbot, second)
+    loads = []
+    second.sessionLoaded.connect(loads.append)
+    second.load(str(path))
+    qtbot.waitUntil(lambda: loads == [str(path)], timeout=10_000)
+    snap = wait_for_snapshot(qtbot, second, lambda s: s.workspace is not None and len(s.workspace.runs.earlier) == 2)
+    runs = snap.workspace.runs
+    assert snap.step == 15 and runs.live == made.live
+    for was, now in zip(made.earlier, runs.earlier):
+        assert now.info == was.info and now.settings == was.settings and now.visible == was.visible
+        assert_same_curves(was.curves, now.curves)
+        assert was.has_state and not now.has_state
+    again = tmp_path / "again.json"
+    saved(second, again)
+    assert [r.info for r in load_workspace(again).catalog().earlier] == [r.info for r in made.earlier]
