@@ -473,3 +473,15 @@ def test_saving_and_loading_through_the_worker_keeps_the_earlier_runs(qtbot, mak
     again = tmp_path / "again.json"
     saved(second, again)
     assert [r.info for r in load_workspace(again).catalog().earlier] == [r.info for r in made.earlier]
+
+
+def test_a_long_text_is_saved_within_what_the_reader_takes_back():
+    from dataclasses import replace
+
+    from sandbox.session.json_readers import MAX_TEXT
+
+    ws = session()
+    ws.earlier[0].info = replace(ws.earlier[0].info, ended="until " + "x" * 5000)
+    loaded = reloaded(ws)
+    ended = loaded.earlier[0].info.ended
+    assert len(ended) == MAX_TEXT and ended.startswith("until x") and ended.endswith("…")

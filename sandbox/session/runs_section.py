@@ -36,7 +36,7 @@ import numpy as np
 from ..engine.optimizers import OPTIMIZERS
 from ..formatting import format_number
 from .history import DEFAULT_CAPACITY, MAX_MARKER_TEXT, MAX_MARKERS, Marker
-from .json_readers import MAX_COUNT, _dict, _int, _Invalid, _kind, _list, _num, _numbers, _str
+from .json_readers import MAX_COUNT, MAX_TEXT, _dict, _int, _Invalid, _kind, _list, _num, _numbers, _str
 from .runs import MAX_EARLIER_RUNS, EarlierRun, RunCurves, RunInfo, RunSettings
 from .state import readonly
 from .workspace import Branch
@@ -66,17 +66,22 @@ def _info(info: RunInfo, known: set[int]) -> dict[str, Any]:
     parent = info.parent if info.parent in known else None
     return {
         "run_id": int(info.run_id),
-        "origin": info.origin,
+        "origin": _text(info.origin),
         "parent": None if parent is None else int(parent),
         "branched_at": None if info.branched_at is None else int(info.branched_at),
-        "first_change": info.first_change,
-        "ended": info.ended,
+        "first_change": _text(info.first_change),
+        "ended": _text(info.ended),
     }
+
+
+def _text(text: str) -> str:
+    """``text`` within what the reader takes back (the app's texts are far shorter)."""
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
 def _settings(settings: RunSettings) -> dict[str, Any]:
     return {"learning_rate": float(settings.learning_rate), "optimizer": settings.optimizer,
-            "architecture": settings.architecture, "seed": int(settings.seed)}
+            "architecture": _text(settings.architecture), "seed": int(settings.seed)}
 
 
 def _rows(arr: np.ndarray) -> list[list[float | None]]:
