@@ -34,7 +34,7 @@ EXIT_DIVERGED = 1
 EXIT_USAGE = 2
 
 
-__all__ = ["EXIT_DIVERGED", "EXIT_USAGE", "UserError", "main", "session_summary"]
+__all__ = ["EXIT_DIVERGED", "EXIT_USAGE", "UserError", "earlier_runs_summary", "main", "session_summary"]
 
 #: The codec error handler that writes what a stream cannot encode in ASCII (``plain``).
 ASCII_FALLBACK = "backprop-sandbox-plain"
@@ -159,6 +159,18 @@ def _load(path: str | None):
         raise UserError(str(exc)) from None
 
 
+def _load_workspace(path: str | None):
+    """As :func:`_load`, as a workspace: a session file keeps its earlier runs (curves only)."""
+    from .resources import default_run
+    from .session.loading import open_workspace
+    from .session.workspace import Workspace
+
+    try:
+        return Workspace(default_run()) if path is None else open_workspace(path)
+    except ValueError as exc:  # SessionFileError, CsvError: the message names file and problem
+        raise UserError(str(exc)) from None
+
+
 # ------------------------------------------------------------------------------------ train
 
 
@@ -197,11 +209,15 @@ def _train(args: argparse.Namespace, stop: "_StopOnInterrupt") -> int:
     import numpy as np
 
     from .session.save_checks import bound_after_training
-    from .session.session_file import MAX_FILE_BYTES, SessionFileError, save, to_document
+    from .session.save_image import image_of
+    from .session.session_file import MAX_FILE_BYTES, SessionFileError, image_document, save_image
 
     with np.errstate(all="ignore"):
-        run = _load(args.file)
-        problem = bound_after_training(to_document(run), args.steps, run.steps_per_epoch).problem(out, MAX_FILE_BYTES)
+        # The file's earlier runs are saved again with the trained live run.
+        workspace = _load_workspace(args.file)
+        run = workspace.run
+        document = image_document(image_of(workspace))
+        problem = bound_after_training(document, args.steps, run.steps_per_epoch).problem(out, MAX_FILE_BYTES)
         if problem is not None:
             raise UserError(problem)
         if stop.requested:
@@ -227,7 +243,7 @@ def _train(args: argparse.Namespace, stop: "_StopOnInterrupt") -> int:
         if progress:
             progress.finish()
         try:
-            save(run, out)
+            save_image(image_of(workspace), out)
         except SessionFileError as exc:
             raise UserError(str(exc)) from None
     rate = done / elapsed if elapsed > 0 else float("inf")
@@ -360,6 +376,32 @@ def session_summary(run) -> dict:
     }
 
 
+def earlier_runs_summary(workspace) -> list[dict]:
+    """The earlier runs ``info`` lists: each one's label, legend (what differs from the live
+    run), what ended it, whether its curves are shown, the last step its loss curve reaches and
+    its last mini-batch loss (None when it recorded none)."""
+    runs = []
+    for earlier in workspace.catalog().earlier:
+        steps = earlier.curves.steps
+        runs.append({
+            "label": earlier.info.label,
+            "legend": earlier.legend,
+            "ended": earlier.info.ended,
+            "visible": earlier.visible,
+            "steps_recorded": int(steps[-1, 0]) if len(steps) else 0,
+            "last_loss": float(steps[-1, 1]) if len(steps) else None,
+        })
+    return runs
+
+
+def _earlier_run_line(run: dict) -> str:
+    text = run["legend"]
+    if run["ended"] and run["ended"] not in text:
+        text += f"; {run['ended']}"
+    text += f"; {run['steps_recorded']:,} steps recorded, last loss {format_number(run['last_loss'])}"
+    return text + ("" if run["visible"] else " (hidden)")
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     import json
     import math
@@ -371,12 +413,16 @@ def cmd_info(args: argparse.Namespace) -> int:
     # Huge weights overflow in the passes the summary runs: the figures say so (∞, nan), so
     # numpy's RuntimeWarnings would only add noise.
     with np.errstate(all="ignore"):
-        run = _load(args.file)
+        workspace = _load_workspace(args.file)
+        run = workspace.run
         summary = session_summary(run)
         now = _evaluation_line(run.evaluate())
+    earlier = earlier_runs_summary(workspace)
     if args.json:
         clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in summary.items()}
         clean["grad_norms"] = [None if not math.isfinite(g) else g for g in summary["grad_norms"]]
+        clean["earlier_runs"] = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                                  for k, v in r.items()} for r in earlier]
         print(json.dumps(clean, indent=2))
         return 0
     s = summary
@@ -394,6 +440,10 @@ def cmd_info(args: argparse.Namespace) -> int:
                                        for i, g in enumerate(s["grad_norms"])))
     if s["diverged"]:
         print(f"  stopped    {s['diverged']}")
+    if earlier:
+        print(f"  this run   {workspace.live.info.label}, {workspace.live.info.origin}")
+    for k, r in enumerate(earlier):
+        print(f"  {'earlier' if k == 0 else '':<10} {_earlier_run_line(r)}")
     return 0
 
 

@@ -106,7 +106,7 @@ def test_ctrl_c_while_loading_is_never_lost(tmp_path, monkeypatch, capsys):
     """A Ctrl+C that lands while the session loads stops ``train`` before it trains, even when
     it lands in a finaliser, where a KeyboardInterrupt would be swallowed."""
     out = tmp_path / "out.json"
-    real_load = cli._load
+    real_load = cli._load_workspace
 
     class InterruptedOnCollection:
         def __del__(self) -> None:
@@ -117,7 +117,7 @@ def test_ctrl_c_while_loading_is_never_lost(tmp_path, monkeypatch, capsys):
         InterruptedOnCollection()  # collected at once
         return real_load(path)
 
-    monkeypatch.setattr(cli, "_load", load_and_interrupt)
+    monkeypatch.setattr(cli, "_load_workspace", load_and_interrupt)
     status = cli.main(["train", str(EXAMPLES / "02-spiral-deep.json"), "--steps", "2000", "--out", str(out)])
     err = capsys.readouterr().err
     assert status == 130, err
@@ -357,11 +357,15 @@ def test_train_refuses_data_too_large_for_a_session_with_the_right_advice(tmp_pa
 
 def test_train_trains_when_the_bound_fits_and_the_saved_size_is_within_it(tmp_path, monkeypatch, capsys):
     from sandbox.session.save_checks import bound_after_training
+    from sandbox.session.save_image import image_of
 
     source = tmp_path / "wide.json"
     save(wide_session("adam"), source)
-    run = load(source)
-    bound = bound_after_training(session_file.to_document(run), 25, run.steps_per_epoch).total
+    workspace = session_file.load_workspace(source)
+    run = workspace.run
+    # What train saves: the run and its runs section (format 4).
+    document = session_file.image_document(image_of(workspace))
+    bound = bound_after_training(document, 25, run.steps_per_epoch).total
     monkeypatch.setattr(session_file, "MAX_FILE_BYTES", bound)
     out = tmp_path / "out.json"
     assert cli.main(["train", str(source), "--steps", "25", "--out", str(out)]) == 0, capsys.readouterr().err

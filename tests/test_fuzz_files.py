@@ -6,7 +6,9 @@ mutated at the byte level (flips, insertions, deletions, truncation) and in the 
 duplicate or missing keys).  Each result must either raise the reader's own error with a
 one-line message naming the file, or load into a run that saves again, reads back to the same
 document and takes a step.  Bounded (``max_examples``, ``deadline``) to about 20 s in all; on CI
-the examples are derandomised so a run is repeatable.  ``SANDBOX_FUZZ_SCALE=20`` fuzzes longer.
+the examples are derandomised so a run is repeatable.  A file with a runs section (format 4) is
+among them, and its runs section is fuzzed on its own too; a file that loads must then also
+save with its runs and read back to the same document.  ``SANDBOX_FUZZ_SCALE=20`` fuzzes longer.
 """
 
 from __future__ import annotations
@@ -26,7 +28,12 @@ from sandbox.resources import DEFAULT_SESSION, example_sessions
 from sandbox.session import DataSpec, Hyperparameters, NetworkSpec, TrainingRun
 from sandbox.session.csv_import import CsvError, load_csv
 from sandbox.session.json_text import dumps
-from sandbox.session.session_file import SessionFileError, loads_session, to_document
+from sandbox.session.naming import BiasRef
+from sandbox.session import commands as cmd
+from sandbox.session.save_image import image_of
+from sandbox.session.session_file import (SessionFileError, image_document, loads_session, loads_workspace,
+                                          to_document)
+from sandbox.session.workspace import Workspace
 
 def fuzz(examples: int) -> settings:
     """Bounded: ``examples`` inputs (times SANDBOX_FUZZ_SCALE, to fuzz longer by hand), each
@@ -53,7 +60,26 @@ def _session_texts() -> list[str]:
     run.evaluate(record=True)
     run.description = "Trained: history, markers, optimizer state."
     texts.append(dumps(to_document(run)))
+    texts.append(_session_with_runs())
     return texts
+
+
+def _session_with_runs() -> str:
+    """A format 4 file with a runs section: an earlier run ended by a reset (with an edit
+    marker), one abandoned by a branch (hidden), and the live branch."""
+    run = TrainingRun.create(data=DataSpec("blobs", n_points=24, seed=3), network=NetworkSpec((2,), ("tanh",)),
+                             hyper=Hyperparameters(batch_size=6), seed=2)
+    ws = Workspace(run)
+    run.train(4)
+    ws.apply(cmd.EditBias(BiasRef(0, 1), 0.5))
+    run.train(4)
+    ws.apply(cmd.Reset())
+    ws.run.train(6)
+    ws.apply(cmd.Scrub(3))
+    ws.apply(cmd.ContinueFromHere())
+    ws.run.train(2)
+    ws.apply(cmd.SetRunVisible(2, False))
+    return dumps(image_document(image_of(ws)))
 
 
 SESSIONS = _session_texts()
@@ -129,9 +155,11 @@ def _group(value) -> type:
 
 
 @st.composite
-def mutated_session(draw) -> bytes:
-    base = draw(st.integers(0, len(SESSIONS) - 1))
-    kind = draw(st.sampled_from(["tree", "tree", "tree", "bytes"]))
+def mutated_session(draw, under: tuple = ()) -> bytes:
+    """A mutated session file; ``under``: only values below that path are changed (in the file
+    with a runs section, the last one)."""
+    base = draw(st.integers(0, len(SESSIONS) - 1)) if not under else len(SESSIONS) - 1
+    kind = draw(st.sampled_from(["tree", "tree", "tree", "bytes"])) if not under else "tree"
     if kind == "bytes":
         return draw(mutated_bytes(SESSIONS[base].encode("utf-8")))
     doc = json.loads(SESSIONS[base])  # a fresh copy to change
@@ -139,7 +167,8 @@ def mutated_session(draw) -> bytes:
         # Text, numbers and containers are drawn alike, though numbers far outnumber the rest.
         groups: dict[type, list] = {}
         for path in list(_paths(doc))[1:]:
-            groups.setdefault(_group(_at(doc, path)), []).append(path)
+            if path[: len(under)] == under and len(path) > len(under):
+                groups.setdefault(_group(_at(doc, path)), []).append(path)
         group = draw(st.sampled_from(sorted(groups, key=lambda g: g.__name__)))
         path = draw(st.sampled_from(groups[group]))
         *parents, last = path
@@ -197,18 +226,43 @@ def assert_valid_session(run: TrainingRun) -> None:
 
 @fuzz(500)
 @given(raw=mutated_session())
-@example(raw=SESSIONS[-1].replace('"Trained:', '"\\ud800Trained:', 1).encode())  # found: save failed on it
-@example(raw=SESSIONS[-1].replace('"app_version": "', '"app_version": "\\udfff', 1).encode())
-@example(raw=SESSIONS[-1].replace('"format": ', '"format": "x", "format": ', 1).encode())
+@example(raw=SESSIONS[-2].replace('"Trained:', '"\\ud800Trained:', 1).encode())  # found: save failed on it
+@example(raw=SESSIONS[-2].replace('"app_version": "', '"app_version": "\\udfff', 1).encode())
+@example(raw=SESSIONS[-2].replace('"format": ', '"format": "x", "format": ', 1).encode())
+@example(raw=SESSIONS[-1].replace('"origin": "', '"origin": "\\ud800', 1).encode())
+@example(raw=SESSIONS[-1].replace('"parent": 2', '"parent": 7', 1).encode())
 def test_a_mutated_session_file_loads_cleanly_or_fails_cleanly(raw):
+    loads_cleanly_or_fails_cleanly(raw)
+
+
+@fuzz(200)
+@given(raw=mutated_session(under=("runs",)))
+def test_a_mutated_runs_section_loads_cleanly_or_fails_cleanly(raw):
+    loads_cleanly_or_fails_cleanly(raw)
+
+
+def loads_cleanly_or_fails_cleanly(raw: bytes) -> None:
     try:
-        run = loads_session(raw, "fuzzed.json")
+        workspace = loads_workspace(raw, "fuzzed.json")
     except SessionFileError as exc:
         assert_clean_error(exc, "fuzzed.json")
+        with pytest.raises(SessionFileError):  # the live run alone is not read from it either
+            loads_session(raw, "fuzzed.json")
         event("refused")
         return
-    event("loaded")
-    assert_valid_session(run)
+    event("loaded with earlier runs" if workspace.earlier else "loaded")
+    assert_valid_session(workspace.run)
+    assert_valid_workspace(workspace)
+
+
+def assert_valid_workspace(workspace: Workspace) -> None:
+    """It saves with its runs, reads back to the same document, and takes a step."""
+    doc = image_document(image_of(workspace))
+    again = loads_workspace(dumps(doc).encode("utf-8"), "<saved again>")
+    assert image_document(image_of(again)) == doc
+    catalog = again.catalog()
+    assert len(catalog.earlier) == len(workspace.earlier) and all(not r.has_state for r in catalog.earlier)
+    assert isinstance(again.run.step(), bool)
 
 
 @pytest.fixture(scope="module")

@@ -345,10 +345,10 @@ def test_a_save_that_fails_unexpectedly_still_replies_so_quitting_does_not_hang(
     c = window.controller
     _modified(qtbot, window)
 
-    def broken(run, path):
+    def broken(image, path):
         raise RuntimeError("a bug in saving")
 
-    monkeypatch.setattr(worker_module, "save", broken)
+    monkeypatch.setattr(worker_module, "save_image", broken)
     replies = []
     c.saveFinished.connect(lambda *args: replies.append(args))
     window._save_to(str(tmp_path / "s.json"), wait=False)

@@ -136,7 +136,7 @@ def test_format_1_files_still_load_and_continue_like_a_run_that_never_stopped(st
     assert bits(a.array()[:, recorded]) == bits(b.array()[:, recorded])
     assert bits(straight_6000.history.evaluations.array()) == bits(resumed.history.evaluations.array())
     # And it is saved in the current format from then on.
-    assert to_document(resumed)["version"] == FORMAT_VERSION == 3
+    assert to_document(resumed)["version"] == FORMAT_VERSION == 4
 
 
 @pytest.mark.parametrize("value, expected", [

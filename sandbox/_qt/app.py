@@ -127,13 +127,13 @@ def _xcb_plugin_problem(plugin: str | None = None) -> str | None:
 def run_app(path: str | None) -> int:
     """Open the main window on ``path`` (or the default session) and run the event loop."""
     from ..resources import default_run
-    from ..session.loading import is_csv, open_path
+    from ..session.loading import is_csv, open_workspace
     from .main_window import MainWindow
     from .theme import ThemeManager
 
     check_platform()
     try:
-        run = open_path(path) if path else default_run()
+        run = open_workspace(path) if path else default_run()  # a session file keeps its earlier runs
     except ValueError as exc:  # a bad session or CSV file
         # Reported like every command-line user error, before any window appears.
         raise UserError(str(exc)) from None

@@ -34,8 +34,9 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from ..session import TrainingRun
 from ..session import commands as cmd
-from ..session.loading import open_path
-from ..session.session_file import SessionFileError, save
+from ..session.loading import open_workspace
+from ..session.save_image import image_of
+from ..session.session_file import SessionFileError, save_image
 from ..session.snapshot import HistoryCursor, Snapshot, make_snapshot
 from ..session.workspace import Workspace
 
@@ -334,11 +335,12 @@ class TrainingWorker(QObject):
             self._replace(command.run)
             self._modified = False
         elif isinstance(command, cmd.Load):
-            self._replace(open_path(command.path))  # a CSV starts a fresh session, as on the command line
+            # A CSV starts a fresh session, as on the command line; a session file keeps its runs.
+            self._replace(open_workspace(command.path))
             self._modified = False
             self.sessionLoaded.emit(command.path)
         elif isinstance(command, cmd.Save):
-            save(run, command.path)
+            save_image(image_of(self._workspace), command.path)  # the live end, and the earlier runs
             self._modified = False
             self.saveFinished.emit(command.request, command.path, True, "")
             self.sessionSaved.emit(command.path)
@@ -365,10 +367,10 @@ class TrainingWorker(QObject):
                     self._maybe_publish()
                 self.resultReady.emit(command, outcome.result)
 
-    def _replace(self, run: TrainingRun) -> None:
-        """A new session (opened, or new): a fresh workspace around ``run``."""
+    def _replace(self, session: TrainingRun | Workspace) -> None:
+        """A new session (opened, or new): ``session``, or a fresh workspace around a run."""
         self._playing = False
-        self._workspace = Workspace(run)
+        self._workspace = session if isinstance(session, Workspace) else Workspace(session)
         self._run_id += 1
         with self._lock:
             self._cursor = HistoryCursor()

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from .csv_import import load_csv
 from .run import TrainingRun
-from .session_file import load
+from .session_file import load, load_workspace
+from .workspace import Workspace
 
 
 def is_csv(path: str | os.PathLike[str]) -> bool:
@@ -31,3 +32,18 @@ def open_path(path: str | os.PathLike[str]) -> TrainingRun:
         run.description = f"Imported from {Path(path).name}."
         return run
     return load(path)
+
+
+def open_workspace(path: str | os.PathLike[str]) -> Workspace:
+    """What :func:`open_path` opens, as a workspace: a session file's live run with its earlier
+    runs (curves only; see :func:`~sandbox.session.session_file.load_workspace`), or a fresh
+    workspace on a new run on a CSV file's data.
+
+    Raises
+    ------
+    SessionFileError or CsvError
+        Both ValueErrors whose message names the file and the problem.
+    """
+    if is_csv(path):
+        return Workspace(open_path(path))
+    return load_workspace(path)

@@ -1,8 +1,9 @@
-"""Session files: one versioned, human-readable JSON document per training run.
+"""Session files: one versioned, human-readable JSON document per session.
 
-A session file holds everything needed to continue a run bit for bit: the configuration, the
-data itself (so imported CSV data travels with the file), the weights, the optimizer state, the
-shuffle RNG state, the step and epoch counters, and the history.  The ``seed``, ``training``
+A session file holds everything needed to continue its live run bit for bit: the
+configuration, the data itself (so imported CSV data travels with the file), the weights, the
+optimizer state, the shuffle RNG state, the step and epoch counters, and the history; and the
+earlier runs' curves (the ``runs`` section, below).  The ``seed``, ``training``
 and ``state`` sections together are the run's :class:`~sandbox.session.state.RunState`: writing
 takes ``run.capture()``, reading builds a RunState and hands it to ``run.restore``; the history
 is read and set separately.
@@ -18,8 +19,11 @@ downsampling is due), so a saved and resumed run keeps exactly the history of on
 stopped.  Format 1 files still load; their phase is derived from the rows (see
 :meth:`~sandbox.session.history.Series.from_array`).  Format 3 adds each layer's
 update-to-weight ratio ‖ΔW_l‖/‖W_l‖ to the step history (``update_ratio_<l>``); older files
-load with those columns empty (NaN: the ratios of past steps were never recorded).  Files of a newer format are refused with a
-message saying so.
+load with those columns empty (NaN: the ratios of past steps were never recorded).  Format 4
+adds an optional ``runs`` section (:mod:`sandbox.session.runs_section`): the live run's identity
+and the earlier runs' identity, settings, visibility and curves, never their weights;
+:func:`load_workspace` reads it, :func:`load` ignores it (after checking it), and older files
+load with no earlier runs.  Files of a newer format are refused with a message saying so.
 
 Writing is atomic (:mod:`sandbox.session.atomic_write`): a temporary file in the same folder is
 written and fsynced, then ``os.replace``d over the target, so a failure or a kill mid-save
@@ -61,12 +65,14 @@ from .json_readers import (
 from .json_text import dumps, first_unwritable, loads
 from .regular_file import read_regular
 from .run import TrainingRun
+from .runs_section import read_runs, runs_document
 from .save_checks import measure
 from .save_image import SaveImage
 from .state import QUANTITIES, Divergence, RunState, ShuffleRngState, readonly
+from .workspace import Workspace
 
 FORMAT = "backprop-sandbox-session"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_DESCRIPTION = 4000
 
@@ -79,7 +85,7 @@ class SessionFileError(ValueError):
 
 
 def save(run: TrainingRun, path: str | os.PathLike[str]) -> None:
-    """Write ``run`` to ``path`` atomically.
+    """Write ``run`` to ``path`` atomically (a bare run: no ``runs`` section).
 
     Raises
     ------
@@ -87,9 +93,26 @@ def save(run: TrainingRun, path: str | os.PathLike[str]) -> None:
         For every failure, and nothing else (a value no file holds, over 64 MB, no permission,
         disk full, a bad name …); the old file is untouched.
     """
+    _write(lambda: to_document(run), path)
+
+
+def save_image(image: "SaveImage", path: str | os.PathLike[str]) -> None:
+    """Write a frozen workspace (:mod:`sandbox.session.save_image`) to ``path`` atomically: the
+    live run and the ``runs`` section (:func:`image_document`).  Any thread may call this.
+
+    Raises
+    ------
+    SessionFileError
+        As :func:`save` does.
+    """
+    _write(lambda: image_document(image), path)
+
+
+def _write(document, path: str | os.PathLike[str]) -> None:
+    """Build the document (``document()``), check its size and write it atomically."""
     doc = None
     try:
-        text = dumps(doc := to_document(run)).encode("utf-8")
+        text = dumps(doc := document()).encode("utf-8")
     except (ValueError, OverflowError, TypeError, OSError) as exc:
         found = None if doc is None else first_unwritable(doc)
         raise SessionFileError(f"{path}: could not save ({' '.join(found) if found else exc})") from None
@@ -102,12 +125,6 @@ def save(run: TrainingRun, path: str | os.PathLike[str]) -> None:
     except (OSError, ValueError, OverflowError, TypeError) as exc:  # e.g. a NUL byte in the name
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise SessionFileError(f"{path}: could not save ({why})") from None
-
-
-def save_image(image: "SaveImage", path: str | os.PathLike[str]) -> None:
-    """Write a frozen workspace (:mod:`sandbox.session.save_image`) to ``path`` atomically; any
-    thread may call this.  Raises :class:`SessionFileError` as :func:`save` does."""
-    save(image.run, path)
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
@@ -235,17 +252,46 @@ def to_document(run: TrainingRun) -> dict[str, Any]:
     }
 
 
+def image_document(image: SaveImage) -> dict[str, Any]:
+    """The JSON document for a frozen workspace: :func:`to_document` of its live run, plus the
+    ``runs`` section (:func:`sandbox.session.runs_section.runs_document`): the live run's
+    identity and every earlier run's identity, settings, visibility and curves, but none of
+    their weights or checkpoints."""
+    doc = to_document(image.run)
+    doc["runs"] = runs_document(image.live, image.earlier)
+    return doc
+
+
 # ----------------------------------------------------------------------------------- reading
 
 
 def load(path: str | os.PathLike[str]) -> TrainingRun:
-    """Read and validate a session file.
+    """Read and validate a session file: its live run (a ``runs`` section is checked, then left
+    out; see :func:`load_workspace`).
 
     Raises
     ------
     SessionFileError
         For any problem, with a message that names the file and what is wrong.
     """
+    return loads_session(_read_file(path), str(path))
+
+
+def load_workspace(path: str | os.PathLike[str]) -> Workspace:
+    """Read and validate a session file as a workspace: the live run, with the identity and the
+    earlier runs (curves only) of its ``runs`` section; a file without one gives a workspace
+    with no earlier runs, its run's origin ``"loaded"``.
+
+    Raises
+    ------
+    SessionFileError
+        For any problem, with a message that names the file and what is wrong.
+    """
+    return loads_workspace(_read_file(path), str(path))
+
+
+def _read_file(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of the file at ``path``, refused past :data:`MAX_FILE_BYTES` before reading."""
     shown = str(path)
     try:
         size = os.path.getsize(path)
@@ -258,11 +304,21 @@ def load(path: str | os.PathLike[str]) -> TrainingRun:
         raise SessionFileError(f"{shown}: cannot read the file ({exc.strerror or exc})") from None
     if len(raw) > MAX_FILE_BYTES:
         raise SessionFileError(f"{shown}: the file is larger than 64 MB")
-    return loads_session(raw, shown)
+    return raw
 
 
 def loads_session(raw: bytes | str, shown: str = "<session>") -> TrainingRun:
     """Parse and validate session text; ``shown`` names the source in error messages."""
+    return _parse(raw, shown, from_document)
+
+
+def loads_workspace(raw: bytes | str, shown: str = "<session>") -> Workspace:
+    """Parse and validate session text as a workspace (see :func:`load_workspace`)."""
+    return _parse(raw, shown, workspace_from_document)
+
+
+def _parse(raw: bytes | str, shown: str, build):
+    """``build(document)`` of session text, every problem a SessionFileError naming ``shown``."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError:
@@ -274,7 +330,7 @@ def loads_session(raw: bytes | str, shown: str = "<session>") -> TrainingRun:
     except ValueError as exc:
         raise SessionFileError(f"{shown}: {exc}") from None
     try:
-        return from_document(doc)
+        return build(doc)
     except _Invalid as exc:
         raise SessionFileError(f"{shown}: {exc}") from None
     except ValueError as exc:  # a value the model itself refused
@@ -283,6 +339,22 @@ def loads_session(raw: bytes | str, shown: str = "<session>") -> TrainingRun:
 
 def from_document(doc: Any) -> TrainingRun:
     """Validate a parsed document and build the run it describes."""
+    return _read_document(doc)[0]
+
+
+def workspace_from_document(doc: Any) -> Workspace:
+    """Validate a parsed document and build the workspace it describes (see
+    :func:`load_workspace`)."""
+    run, runs = _read_document(doc)
+    if runs is None:
+        return Workspace(run, origin="loaded")
+    live, earlier = runs
+    return Workspace(run, earlier=earlier, live_info=live)
+
+
+def _read_document(doc: Any) -> tuple[TrainingRun, tuple | None]:
+    """The run a parsed document describes, and its ``runs`` section (``read_runs``), or None
+    for a file without one."""
     # What kind of file and which format version come first: a newer file may well have
     # other fields, and saying "newer version" is the useful message then.
     if not isinstance(doc, dict):
@@ -298,7 +370,7 @@ def from_document(doc: Any) -> TrainingRun:
             f"Backprop Sandbox understands (format {FORMAT_VERSION}); please update the app"
         )
     _dict(doc, "", ("format", "version", "data", "features", "network", "training", "seed", "state"),
-          optional=("app_version", "description", "history"))
+          optional=("app_version", "description", "history", *(("runs",) if version >= 4 else ())))
 
     # --- data
     d = _dict(doc["data"], "data", ("source", "n_points", "noise", "train_fraction", "seed", "name", "task",
@@ -414,9 +486,10 @@ def from_document(doc: Any) -> TrainingRun:
     run.description = description
     state = _read_state(run, doc["state"])
     history = _read_history(len(run.layer_sizes) - 1, doc.get("history"), version)
+    runs = read_runs(doc["runs"]) if "runs" in doc else None
     run.restore(state)
     run.history = history
-    return run
+    return run, runs
 
 
 def _parameter_count(n_in: int, hidden: Sequence[int], n_out: int) -> int:
