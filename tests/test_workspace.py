@@ -251,3 +251,16 @@ def test_any_interleaving_of_steps_edits_undos_and_redos_equals_its_net_effect(a
         assert ws.run.capture() == model.capture(), action
     for step, state in seen.items():
         assert ws.state_at(step) == state, step
+
+
+def test_a_run_ended_again_by_a_redo_says_what_ended_it():
+    ws = Workspace(small_run())
+    ws.run.train(30)
+    ws.apply(cmd.Reset())
+    assert ws.catalog().earlier[0].info.ended == "until reset at step 30"
+    ws.apply(cmd.Undo())
+    assert not ws.catalog().earlier and ws.run.step_count == 30
+    ws.apply(cmd.Redo())
+    (earlier,) = ws.catalog().earlier
+    assert earlier.info.ended == "until reset at step 30"
+    assert ws.catalog().live.ended == ""

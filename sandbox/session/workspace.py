@@ -296,11 +296,16 @@ class Workspace:
     def _replace_live(self, run, info: RunInfo, text: str, timeline: Timeline | None = None) -> None:
         """Make ``run`` the live run; the old one becomes the newest earlier run."""
         before = self.live
-        if not before.info.ended:
-            before.info = replace(before.info, ended=f"until {text} at step {before.run.step_count:,}")
+        self._end(before, text)
         after = self._branch(run, info, timeline)
         self._swap_in(before, after, after_was_earlier=False)
         self.undo.push(UndoEntry(text, swap=RunSwap(before, after, False)))
+
+    @staticmethod
+    def _end(branch: Branch, text: str) -> None:
+        """Say what ended ``branch`` (unless something already did: a branch's future says so)."""
+        if not branch.info.ended:
+            branch.info = replace(branch.info, ended=f"until {text} at step {branch.run.step_count:,}")
 
     def _switch_to(self, run_id: int) -> None:
         target = self._earlier(run_id)
@@ -391,6 +396,9 @@ class Workspace:
         entry = self.undo.take_redo()
         try:
             if entry.swap is not None:
+                self._end(entry.swap.before, entry.text)  # live again since the undo: ended anew
+                if entry.swap.after_was_earlier:
+                    entry.swap.after.info = replace(entry.swap.after.info, ended="")
                 self._swap_in(entry.swap.before, entry.swap.after, entry.swap.after_was_earlier)
             else:
                 self._edit(_forward(entry.event), undoable=False)
