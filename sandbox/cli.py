@@ -154,9 +154,19 @@ def _load(path: str | None):
     from .session.loading import open_path
 
     try:
-        return default_run() if path is None else open_path(path)
+        run = default_run() if path is None else open_path(path)
     except ValueError as exc:  # SessionFileError, CsvError: the message names file and problem
         raise UserError(str(exc)) from None
+    _note_link(path, run)
+    return run
+
+
+def _note_link(path: str | None, run) -> None:
+    """A Playground link says on stderr what it could not match (it is in the description)."""
+    from .session.playground import is_playground_link
+
+    if path is not None and is_playground_link(path):
+        print(f"{PROG}: {run.description}", file=sys.stderr)
 
 
 def _load_workspace(path: str | None):
@@ -166,9 +176,11 @@ def _load_workspace(path: str | None):
     from .session.workspace import Workspace
 
     try:
-        return Workspace(default_run()) if path is None else open_workspace(path)
+        workspace = Workspace(default_run()) if path is None else open_workspace(path)
     except ValueError as exc:  # SessionFileError, CsvError: the message names file and problem
         raise UserError(str(exc)) from None
+    _note_link(path, workspace.run)
+    return workspace
 
 
 # ------------------------------------------------------------------------------------ train
@@ -190,6 +202,10 @@ def _train(args: argparse.Namespace, stop: "_StopOnInterrupt") -> int:
 
     if args.steps < 0:
         raise UserError("--steps must be 0 or more")
+    from .session.playground import is_playground_link
+
+    if args.file and is_playground_link(args.file) and not args.out:
+        raise UserError("give --out FILE: a Playground link is not a file to save over")
     data_input = bool(args.file) and is_csv(args.file)
     if data_input and not args.out:
         raise UserError(f"give --out FILE: {args.file} is data, and the session is saved as JSON")

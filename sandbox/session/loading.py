@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from .csv_import import load_csv
+from .playground import is_playground_link, run_from_link
 from .run import TrainingRun
 from .session_file import load, load_workspace
 from .workspace import Workspace
@@ -20,13 +21,18 @@ def is_csv(path: str | os.PathLike[str]) -> bool:
 
 
 def open_path(path: str | os.PathLike[str]) -> TrainingRun:
-    """The run stored in a session file, or a new run on a CSV file's data.
+    """The run stored in a session file, a new run on a CSV file's data, or the session a
+    TensorFlow Playground link describes (see :mod:`sandbox.session.playground`; its note of
+    what could not be matched is in the run's description).
 
     Raises
     ------
     SessionFileError or CsvError
-        Both ValueErrors whose message names the file and the problem.
+        Both ValueErrors whose message names the file and the problem; or
+        PlaygroundLinkError for a malformed link.
     """
+    if is_playground_link(str(path)):
+        return run_from_link(str(path)).run
     if is_csv(path):
         run = TrainingRun.create(load_csv(path))
         run.description = f"Imported from {Path(path).name}."
@@ -44,6 +50,6 @@ def open_workspace(path: str | os.PathLike[str]) -> Workspace:
     SessionFileError or CsvError
         Both ValueErrors whose message names the file and the problem.
     """
-    if is_csv(path):
+    if is_csv(path) or is_playground_link(str(path)):
         return Workspace(open_path(path))
     return load_workspace(path)

@@ -16,10 +16,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox, QProgressDialog
 
 from ...resources import is_builtin
 from ...session.loading import is_csv
+from ...session.playground import is_playground_link, link_for
 from ..app_settings import settings
 
 SESSION_FILTER = "Backprop Sandbox sessions (*.json);;All files (*)"
@@ -98,6 +99,12 @@ class SessionFiles:
 
     def _on_controller_session_loaded(self, path: str) -> None:
         self._pending_open = None
+        if is_playground_link(path):  # an untitled session: Save asks where to put it
+            self._path, self._source_name = None, "Playground link"
+            self._update_title(False)
+            self.statusBar().showMessage("Opened a TensorFlow Playground link: its description says what "
+                                         "could not be matched.", 8000)
+            return
         builtin = is_builtin(path)
         # A CSV starts an untitled session, as on the command line: Save asks where to put it.
         self._path = None if builtin or is_csv(path) else Path(path)
@@ -107,6 +114,36 @@ class SessionFiles:
             settings().setValue("last_dir", str(Path(path).parent))
         self._update_title(False)
         self.statusBar().showMessage(f"Opened {path}", 5000)
+
+    def open_playground_link_dialog(self) -> None:
+        """File ▸ Open Playground Link…: paste a playground.tensorflow.org address."""
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Open Playground Link")
+        dialog.setLabelText("Paste a TensorFlow Playground address (https://playground.tensorflow.org/#…):")
+        dialog.setTextValue(QApplication.clipboard().text() if is_playground_link(QApplication.clipboard().text()) else "")
+        dialog.resize(560, dialog.sizeHint().height())
+        dialog.textValueSelected.connect(self._open_link_text)
+        dialog.open()
+        self.link_dialog = dialog
+
+    def _open_link_text(self, text: str) -> None:
+        text = text.strip()
+        if not text:
+            return
+        if not is_playground_link(text):
+            self.show_error("Could not open the link",
+                            "That is not a Playground link: it starts with https:// and has its settings after '#'.")
+            return
+        self.open_path(text)
+
+    def copy_playground_link(self) -> None:
+        """File ▸ Copy Playground Link: the setup as a link (never the weights), and what it left out."""
+        snap = self.controller.snapshot
+        if snap is None:
+            return
+        url, left_out = link_for(snap)
+        QApplication.clipboard().setText(url)
+        self.statusBar().showMessage("Copied a Playground link. Left out: " + "; ".join(left_out) + ".", 15000)
 
     def save(self, wait: bool = False) -> bool:
         if self._path is None:

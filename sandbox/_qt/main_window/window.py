@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QLabel, QMain
                                QTabWidget, QVBoxLayout, QWidget)
 
 from ...resources import is_builtin
+from ...session.playground import is_playground_link
 from ...session import TrainingRun
 from ...session.snapshot import Snapshot
 from ...session.workspace import Workspace
@@ -61,8 +62,9 @@ class MainWindow(SessionFiles, QMainWindow):
         self.persist_settings = persist_settings
         self.themes = themes
         self.controller = SessionController(run, parent=self, max_fps=max_fps)
-        self._path: Path | None = Path(path) if path and not is_builtin(path) else None
-        self._source_name = Path(path).name if path else "Untitled"
+        link = bool(path) and is_playground_link(path)
+        self._path: Path | None = Path(path) if path and not is_builtin(path) and not link else None
+        self._source_name = "Playground link" if link else Path(path).name if path else "Untitled"
         self._pending_open: str | None = None
         self._last_divergence = None
         self._previous_snapshot: Snapshot | None = None
