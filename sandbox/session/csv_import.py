@@ -343,3 +343,55 @@ def _label_text(key: object) -> str:
     if isinstance(key, float) and key.is_integer():
         return str(int(key))
     return str(key)
+
+
+#: Bytes read for a preview: enough for a header and a screenful of rows of any sane file.
+PREVIEW_BYTES = 256 * 1024
+
+
+def preview_csv(path: str | os.PathLike[str], rows: int = 8) -> tuple[list[str], list[list[str]]]:
+    """The header and the first ``rows`` data rows of a CSV file, as text, for the import
+    dialog's preview (nothing is checked here: :func:`load_csv` does that on import).
+
+    Raises
+    ------
+    CsvError
+        If the file cannot be read or is not UTF-8 text.
+    """
+    shown = str(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(PREVIEW_BYTES)
+    except OSError as exc:
+        raise _fail(shown, None, f"cannot read the file ({exc.strerror or exc})") from None
+    text = _decode_prefix(raw, shown)
+    lines = text.splitlines()
+    if len(raw) == PREVIEW_BYTES and lines:
+        lines = lines[:-1]  # the last line read may be cut short
+    delimiter = _sniff_delimiter(lines[0] if lines else "")
+    reader = csv.reader(lines, delimiter=delimiter)
+    header: list[str] = []
+    body: list[list[str]] = []
+    try:
+        for record in reader:
+            if not record or all(not cell.strip() for cell in record):
+                continue
+            if not header:
+                header = [cell.strip() for cell in record]
+            elif len(body) < rows:
+                body.append([cell.strip() for cell in record])
+            else:
+                break
+    except csv.Error:
+        pass  # the preview shows what it could read; the import names the problem
+    return header, body
+
+
+def _decode_prefix(raw: bytes, shown: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(raw) - 3:  # a character cut by the preview's byte limit
+            return raw[: exc.start].decode("utf-8-sig")
+        line = raw[: exc.start].count(b"\n") + 1
+        raise _fail(shown, line, "the file is not UTF-8 text") from None

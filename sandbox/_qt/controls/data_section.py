@@ -31,6 +31,7 @@ from ...session.csv_import import load_csv
 from ...session.datasets import CLASSIFICATION, GENERATORS, MAX_POINTS, Dataset, split_mask
 from ...session.features import available_features
 from ...session.snapshot import Snapshot
+from ..csv_import_dialog import CsvImportDialog
 from .value_inputs import DATA_DEBOUNCE_MS, MAX_SEED, RESETS
 
 
@@ -155,10 +156,30 @@ class DataSection:
         if dataset is None:
             QMessageBox.warning(self, "Could not import the CSV file", error or "Unknown error")
             return False
+        self._use_dataset(dataset)
+        return True
+
+    def import_csv_with_dialog(self, path: str) -> CsvImportDialog | None:
+        """Show the import dialog for ``path`` (a preview, the target column, the task); the
+        data replaces the session when the user presses Import.  Returns the dialog (window-
+        modal, not blocking), or None if the file could not even be previewed (a message says
+        why)."""
+        try:
+            dialog = CsvImportDialog(path, self.train_percent_spin.value() / 100.0, self.data_seed_spin.value(),
+                                     self.window())
+        except ValueError as exc:
+            QMessageBox.warning(self, "Could not import the CSV file", str(exc))
+            return None
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.accepted.connect(lambda: self._use_dataset(dialog.dataset))
+        dialog.open()
+        self.csv_dialog = dialog
+        return dialog
+
+    def _use_dataset(self, dataset) -> None:
         self._controller.reconfigure(
             data=dataset, network=self._network_for_task(dataset.task, dataset.n_classes)
         )
-        return True
 
     # ------------------------------------------------------------------- data events
 
@@ -192,7 +213,7 @@ class DataSection:
             self, "Import a CSV file", "", "CSV files (*.csv *.tsv *.txt);;All files (*)"
         )
         if path:
-            self.import_csv(path)
+            self.import_csv_with_dialog(path)
 
     def _send_data(self, source: str) -> None:
         spec = DataSpec(

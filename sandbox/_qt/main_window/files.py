@@ -238,7 +238,7 @@ class SessionFiles:
         start = str(settings().value("last_dir", str(Path.home())))
         path, _ = QFileDialog.getOpenFileName(self, "Import CSV data", start, CSV_FILTER)
         if path:
-            self.controls.import_csv(path)
+            self.controls.import_csv_with_dialog(path)
 
     def _add_recent(self, path: str) -> None:
         s = settings()
