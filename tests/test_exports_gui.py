@@ -168,3 +168,18 @@ def test_the_export_menu_keeps_every_image_and_adds_the_network_exports(window):
     texts = [a.text() for a in window.export_menu.actions()]
     assert texts == ["&Weights…", "&Code…", "Loss &History (CSV)…", "&Image"]
     assert sorted(window.export_image_actions) == ["canvas", "health", "loss", "output", "window"]
+
+
+def test_while_scrubbed_back_the_weights_of_the_shown_step_are_exported(trained, qtbot, monkeypatch, tmp_path):
+    from qt_helpers import small_run
+
+    c = trained.controller
+    c.scrub(10)
+    wait_for_snapshot(qtbot, c, lambda s: s.step == 10)
+    choose(monkeypatch, tmp_path / "weights.npz", FILTER_OF[".npz"])
+    trained.export_weights_action.trigger()
+    headless = small_run()
+    headless.train(10)
+    with np.load(tmp_path / "weights.npz") as archive:
+        for l in range(3):
+            assert np.array_equal(bits(archive[f"W{l + 1}"]), bits(headless.weights[l]))
