@@ -22,7 +22,7 @@ from ..image_export import PNG_SCALES, widget_painting, write_image
 WEIGHTS_FILTERS = {"NumPy archive (*.npz)": ".npz", "JSON (*.json)": ".json"}
 CODE_FILTERS = {"Python script for numpy (*.py)": "numpy", "Python script for PyTorch (*.py)": "torch"}
 HISTORY_FILTER = "CSV files (*.csv)"
-IMAGE_FILTERS = {**{(f"PNG image (*.png)" if s == 1 else f"PNG image at {s}\u00d7 (*.png)"): s for s in PNG_SCALES},
+IMAGE_FILTERS = {**{("PNG image (*.png)" if s == 1 else f"PNG image at {s}\u00d7 (*.png)"): s for s in PNG_SCALES},
                  "SVG image (*.svg)": 0}
 
 #: Image targets: (menu text, file name stem, status-bar name).
