@@ -158,7 +158,8 @@ def test_the_script_run_as_a_program_predicts_a_csv_file_and_example_rows(tmp_pa
     result = subprocess.run([sys.executable, str(script), str(data)], capture_output=True, text=True,
                             timeout=120, env=ENV, encoding="utf-8")
     assert result.returncode == 0, result.stderr
-    rows = list(csv.reader(io.StringIO(result.stdout)))[1:]
+    header, *rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert header == list(run.dataset.input_names) + ["p(b)"]
     d = run.dataset.n_inputs
     printed = np.array([[float(v) for v in row] for row in rows])
     assert np.array_equal(printed[:, :d], raw)

@@ -202,9 +202,10 @@ def _demo(network: ExportedNetwork, from_rows: str, examples: str, to_list: str 
         'if __name__ == "__main__":',
         f"    inputs = read_csv(sys.argv[1]) if len(sys.argv) > 1 else {examples}",
         "    outputs = predict(inputs)",
-        '    print(",".join(INPUT_COLUMNS + OUTPUTS))',
+        "    writer = csv.writer(sys.stdout, lineterminator=\"\\n\")",
+        "    writer.writerow(INPUT_COLUMNS + OUTPUTS)",
         f"    for x, y in zip(inputs{to_list}, outputs{to_list}):",
-        '        print(",".join(repr(float(v)) for v in list(x) + list(y)))',
+        "        writer.writerow([repr(float(v)) for v in list(x) + list(y)])",
     ]
 
 
