@@ -302,11 +302,11 @@ def test_unwritable_paths_are_export_errors_naming_the_path(tmp_path):
         assert str(info.value).startswith(str(missing))
     read_only = tmp_path / "read-only.py"
     read_only.write_text("keep me")
-    read_only.chmod(0o444)
-    if not os.access(read_only, os.W_OK):  # root may write anyway
-        with pytest.raises(ExportError, match="read-only"):
-            write_code(net, read_only)
-        assert read_only.read_text() == "keep me"
+    read_only.chmod(0o444)  # refused by its mode bits, even for root
+    with pytest.raises(ExportError, match="read-only") as info:
+        write_code(net, read_only)
+    assert str(info.value).startswith(str(read_only))
+    assert read_only.read_text() == "keep me"
 
 
 def test_a_non_finite_parameter_is_refused_before_anything_is_written(tmp_path):
@@ -393,6 +393,7 @@ def test_cli_export_from_a_csv_file(tmp_path):
     (("{tmp}/missing.json", "--npz", "{tmp}/w.npz"), "missing.json"),
     (("--npz", "{tmp}/no/w.npz"), "does not exist"),
     (("--npz", "{tmp}/same", "--json", "{tmp}/same"), "both name"),
+    (("--json", "{tmp}/w.json", "--npz", "{tmp}/no/w.npz"), "does not exist"),  # checked before any write
     (("--nonsense", "x"), "unrecognized arguments"),
 ])
 def test_cli_export_errors_are_one_line(args, fragment, tmp_path):
