@@ -19,9 +19,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sandbox.engine.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from sandbox.session.config import DataSpec, Hyperparameters, NetworkSpec
+from sandbox.session.features import available_features
 from sandbox.session.csv_import import parse_csv
 from sandbox.session.exports import (ExportError, ExportedNetwork, HistoryTables, history_csv, numpy_script,
                                      read_history_csv, read_weights_json, torch_script, write_code,
@@ -128,6 +131,43 @@ def test_the_pytorch_script_predicts_what_the_app_shows(case, tmp_path):
     write_code(ExportedNetwork.of(case), script, torch=True)
     out = run_script(script, raw_train_inputs(case), tmp_path)
     assert np.max(np.abs(out - app_outputs(case))) <= 1e-6
+
+
+@st.composite
+def networks(draw):
+    """A random small network on 1-D, 2-D or three-column data, with random features, layers
+    and activations (every output the task allows), a few steps trained."""
+    source = draw(st.sampled_from(["circle", "blobs", "plane", "sine", "csv"]))
+    data = parse_csv(CSV_DATA, name="odd.csv", train_fraction=0.75) if source == "csv" else DataSpec(source, 60, 0.1)
+    names = TrainingRun.create(data).dataset.input_names
+    keys = [f.key for f in available_features(names)]
+    features = draw(st.lists(st.sampled_from(keys), min_size=1, max_size=len(keys), unique=True))
+    depth = draw(st.integers(0, 3))
+    hidden = tuple(draw(st.integers(1, 4)) for _ in range(depth))
+    acts = tuple(draw(st.sampled_from(HIDDEN_ACTIVATIONS)) for _ in range(depth))
+    regression = source in ("plane", "sine")
+    outputs = ["linear", "tanh", "relu"] if regression else (["softmax"] if source == "blobs" else ["sigmoid", "softmax"])
+    output = draw(st.sampled_from(outputs))
+    return trained(data, features=tuple(features), hidden=hidden, acts=acts, output=output, steps=draw(st.integers(0, 20)),
+                   lr=0.01)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(run=networks())
+def test_the_numpy_script_matches_the_app_for_any_network(run):
+    import runpy
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "network.py"
+        write_code(ExportedNetwork.of(run), script)
+        predict = runpy.run_path(str(script))["predict"]
+    for inputs, expected in ((raw_train_inputs(run), app_outputs(run)),
+                             (run.dataset.inputs[run.dataset.test_indices],
+                              run.network.forward(run.weights, run.biases, run.X_test).output)):
+        out = predict(inputs)
+        assert out.shape == expected.shape
+        assert np.max(np.abs(out - expected), initial=0.0) <= 1e-12
 
 
 def test_every_activation_has_a_numpy_and_a_torch_form():
