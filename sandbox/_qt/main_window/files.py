@@ -19,8 +19,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 
 from ...resources import is_builtin
 from ...session.loading import is_csv
-from ..app_settings import documents_dir as _documents_dir
-from ..app_settings import settings
+from ..app_settings import documents_dir, settings
 from . import exports
 
 SESSION_FILTER = "Backprop Sandbox sessions (*.json);;All files (*)"
@@ -115,7 +114,7 @@ class SessionFiles:
         return self._save_to(str(self._path), wait)
 
     def save_as(self, wait: bool = False) -> bool:
-        start_dir = settings().value("last_dir", "") or _documents_dir()
+        start_dir = settings().value("last_dir", "") or documents_dir()
         suggested = str(Path(start_dir) / (Path(self._source_name).stem + ".json"))
         path, _ = QFileDialog.getSaveFileName(self, "Save session as", suggested, SESSION_FILTER)
         if not path:
