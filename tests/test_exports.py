@@ -316,14 +316,16 @@ def test_history_csv_parsed_back_equals_the_history(tmp_path):
 
 
 def test_history_csv_keeps_downsampled_rows_and_empty_values():
-    steps = np.array([[1.5, 2.0, 0.5, np.nan], [3.0, 1.0, 0.25, 1e-300]])
+    steps = np.array([[1.5, 2.0, 0.5, np.nan], [3.0, 1.0, 0.25, 1e-300], [4.0, 1.0, -0.0, 5e-324]])
     evals = np.array([[0.0, 1.0, 0.7, np.nan], [2.5, 2.0, 0.6, np.nan], [3.0, 1.0, 0.5, np.nan]])
     tables = HistoryTables(("loss", "grad_norm_0"), steps, ("train_loss", "test_loss"), evals)
     text = history_csv(tables)
     assert_same_tables(read_history_csv(text), tables)
     lines = text.splitlines()
     assert lines[0] == "step,step_weight,batch_loss,grad_norm_W1,evaluation_weight,train_loss,test_loss"
-    assert lines[1:] == ["0,,,,1,0.7,", "1.5,2,0.5,,,,", "2.5,,,,2,0.6,", "3,1,0.25,1e-300,1,0.5,"]
+    assert lines[1:] == ["0,,,,1,0.7,", "1.5,2,0.5,,,,", "2.5,,,,2,0.6,", "3,1,0.25,1e-300,1,0.5,", "4,1,-0.0,5e-324,,,"]
+    back = read_history_csv(text)
+    assert np.array_equal(back.step_rows.view(np.int64), steps.view(np.int64))  # bit for bit, −0.0 too
 
 
 # ---------------------------------------------------------------------------------- errors

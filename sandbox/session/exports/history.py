@@ -76,7 +76,8 @@ def _column_name(header: str) -> str:
 def _cell(value: float) -> str:
     if math.isnan(value):
         return ""
-    if math.isfinite(value) and value == int(value) and abs(value) < 2**53:
+    # Whole numbers (steps, weights) without ".0"; −0.0 keeps its sign.
+    if math.isfinite(value) and value == int(value) and abs(value) < 2**53 and math.copysign(1.0, value) > 0:
         return str(int(value))
     return repr(value)
 
