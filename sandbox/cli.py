@@ -7,8 +7,9 @@
     backprop-sandbox info [FILE] [--json]
     backprop-sandbox bench [--json] [--gui] [--quick]
     backprop-sandbox screenshot [FILE] --out PNG [--size 1400x900] [--steps N] [--view gradients]
+    backprop-sandbox export [FILE] [--npz OUT.npz] [--json OUT.json] [--code OUT.py [--torch]] [--history OUT.csv]
 
-``train``, ``info`` and ``bench`` (without ``--gui``) import no Qt and start fast: heavy imports
+``train``, ``info``, ``export`` and ``bench`` (without ``--gui``) import no Qt and start fast: heavy imports
 happen inside the command that needs them.  A user error prints one line,
 ``backprop-sandbox: error: …``, to stderr and exits with status 2.  Output goes to consoles
 and redirects in any encoding: a character the stream cannot encode is written in ASCII.
@@ -27,7 +28,7 @@ from .errors import UserError
 from .formatting import format_number, format_percent, plain
 
 PROG = "backprop-sandbox"
-COMMANDS = ("train", "info", "bench", "screenshot")
+COMMANDS = ("train", "info", "bench", "screenshot", "export")
 
 #: Exit status when training stopped because the non-finite guard refused a step.
 EXIT_DIVERGED = 1
@@ -113,6 +114,16 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     shot.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme")
     shot.add_argument("--view", choices=("weights", "gradients", "updates"), default="weights",
                       help="what the connections show")
+
+    export = sub.add_parser("export", help="export the trained network: weights, a Python script, the loss history")
+    export.add_argument("file", nargs="?", help="session file, or a CSV file to start a session on "
+                        "(default: the built-in session)")
+    export.add_argument("--npz", metavar="OUT.npz", help="the weights as a NumPy .npz (W1, b1, W2, …)")
+    export.add_argument("--json", metavar="OUT.json", help="the weights and the architecture as JSON")
+    export.add_argument("--code", metavar="OUT.py", help="a standalone Python script whose predict(inputs) "
+                        "runs the network (numpy only)")
+    export.add_argument("--torch", action="store_true", help="write the --code script for PyTorch (nn.Sequential)")
+    export.add_argument("--history", metavar="OUT.csv", help="the loss history as CSV")
     return app, tools
 
 
@@ -126,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv and argv[0] in COMMANDS:
             args = tool_parser.parse_args(argv)
             handler = {"train": cmd_train, "info": cmd_info, "bench": cmd_bench,
-                       "screenshot": cmd_screenshot}[args.command]
+                       "screenshot": cmd_screenshot, "export": cmd_export}[args.command]
             return handler(args)
         args = app_parser.parse_args(argv)
         return cmd_app(args)
@@ -460,6 +471,57 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"  this run   {workspace.live.info.label}, {workspace.live.info.origin}")
     for k, r in enumerate(earlier):
         print(f"  {'earlier' if k == 0 else '':<10} {_earlier_run_line(r)}")
+    return 0
+
+
+# ----------------------------------------------------------------------------------- export
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .resources import is_builtin
+    from .session.save_checks import unwritable
+
+    targets = [(flag, path) for flag, path in (("--npz", args.npz), ("--json", args.json), ("--code", args.code),
+                                               ("--history", args.history)) if path is not None]
+    if not targets:
+        raise UserError("give at least one of --npz OUT.npz, --json OUT.json, --code OUT.py, --history OUT.csv")
+    if args.torch and args.code is None:
+        raise UserError("--torch chooses the flavour of --code: give --code OUT.py too")
+    for k, (flag, path) in enumerate(targets):
+        if is_builtin(path):
+            raise UserError(f"{path} is a built-in session and is never overwritten; give {flag} another file")
+        if args.file is not None and _same_file(args.file, path):
+            raise UserError(f"{path} is the session being exported; give {flag} another file")
+        for other_flag, other in targets[:k]:
+            if _same_file(path, other):
+                raise UserError(f"{other_flag} and {flag} both name {path}; give each export its own file")
+        # Checked before anything is written, so a bad path never leaves half the exports behind.
+        problem = unwritable(path)
+        if problem is not None:
+            raise UserError(problem)
+
+    import numpy as np
+
+    from .session.exports import (ExportError, ExportedNetwork, HistoryTables, write_code, write_history,
+                                  write_npz, write_weights_json)
+
+    with np.errstate(all="ignore"):
+        run = _load(args.file)
+    network = ExportedNetwork.of(run)
+    writers = {
+        "--npz": ("weights", lambda path: write_npz(network, path)),
+        "--json": ("weights and architecture", lambda path: write_weights_json(network, path)),
+        "--code": ("PyTorch script" if args.torch else "numpy script",
+                   lambda path: write_code(network, path, torch=args.torch)),
+        "--history": ("loss history", lambda path: write_history(HistoryTables.of(run.history), path)),
+    }
+    for flag, path in targets:
+        what, write = writers[flag]
+        try:
+            write(path)
+        except ExportError as exc:
+            raise UserError(str(exc)) from None
+        print(f"saved {path} ({what}, step {run.step_count})")
     return 0
 
 

@@ -26,6 +26,7 @@ HEADLESS_MODULES = [
     "sandbox.session.datasets",
     "sandbox.session.history",
     "sandbox.session.snapshot",
+    "sandbox.session.exports",
     "sandbox.analysis",
     "sandbox.viewstate",
     "sandbox.formatting",

@@ -12,6 +12,18 @@ def settings() -> QSettings:
     return QSettings(ORGANIZATION, SETTINGS_APPLICATION)
 
 
+def documents_dir() -> str:
+    """Where a save or export dialog starts when no folder was used yet: the user's documents."""
+    try:
+        from platformdirs import user_documents_dir
+
+        return user_documents_dir()
+    except Exception:  # noqa: BLE001 - any failure falls back to home
+        from pathlib import Path
+
+        return str(Path.home())
+
+
 #: Whether the canvas animates a phase stepped by hand (View ▸ Animate phase steps).
 ANIMATE_PHASES_KEY = "canvas/animate_phase_steps"
 

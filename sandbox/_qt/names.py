@@ -8,7 +8,10 @@ index from 0.)
 
 from __future__ import annotations
 
+from ..session.naming import weight_layer_label
 from ..session.snapshot import Snapshot
+
+__all__ = ["layer_name", "short_unit_name", "unit_name", "weight_layer_label"]
 
 
 def unit_name(snapshot: Snapshot, layer: int, j: int) -> str:
@@ -43,8 +46,3 @@ def layer_name(snapshot: Snapshot, layer: int) -> str:
     if layer < len(snapshot.layer_sizes) - 1:
         return f"hidden {layer}"
     return "the output layer"
-
-
-def weight_layer_label(layer: int) -> str:
-    """``"W1"`` for weight layer 0 (the inputs → the first layer), 1-based like every name."""
-    return f"W{layer + 1}"

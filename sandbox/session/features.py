@@ -7,12 +7,16 @@ can be switched on or off; the enabled ones, in the order listed here, form the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Sequence
 
 import numpy as np
 
 Array = np.ndarray
+
+
+#: How a feature is computed from the raw input columns it names.
+KINDS = ("column", "square", "product", "sin")
 
 
 @dataclass(frozen=True)
@@ -25,34 +29,65 @@ class Feature:
         Stable identifier used in session files.
     label
         What the UI shows (Unicode, e.g. ``x1²``).
-    compute
-        Raw inputs (n, d) → feature column (n,).
+    kind, columns
+        The formula: ``"column"`` (raw column ``columns[0]``), ``"square"`` (its square),
+        ``"product"`` (of two columns) or ``"sin"`` (the sine of a column).  One description
+        gives both :meth:`compute` and :meth:`formula`, so exported code computes a feature
+        exactly as training did.
     """
 
     key: str
     label: str
-    compute: Callable[[Array], Array]
+    kind: str
+    columns: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS or len(self.columns) != (2 if self.kind == "product" else 1):
+            raise ValueError(f"a {self.kind!r} feature cannot take columns {self.columns}")
+
+    def compute(self, X: Array) -> Array:
+        """Raw inputs (n, d) → the feature column (n,)."""
+        return _compute(self.kind, self.columns, X)
+
+    def formula(self, xp: str = "np", inputs: str = "X") -> str:
+        """The feature as a Python expression on the raw inputs ``inputs`` with the array module
+        ``xp`` (numpy as ``np``, or ``torch``): ``np.sin(X[:, 0])``."""
+        cols = [f"{inputs}[:, {c}]" for c in self.columns]
+        if self.kind == "column":
+            return cols[0]
+        if self.kind == "square":
+            return f"{cols[0]} ** 2"
+        if self.kind == "product":
+            return f"{cols[0]} * {cols[1]}"
+        return f"{xp}.sin({cols[0]})"
+
+
+def _compute(kind: str, columns: tuple[int, ...], X: Array) -> Array:
+    # The operations formula() writes, in the same order, so exported code is bit-identical.
+    if kind == "column":
+        return X[:, columns[0]]
+    if kind == "square":
+        return X[:, columns[0]] ** 2
+    if kind == "product":
+        return X[:, columns[0]] * X[:, columns[1]]
+    return np.sin(X[:, columns[0]])
 
 
 FEATURES_2D: tuple[Feature, ...] = (
-    Feature("x1", "x1", lambda X: X[:, 0]),
-    Feature("x2", "x2", lambda X: X[:, 1]),
-    Feature("x1_sq", "x1²", lambda X: X[:, 0] ** 2),
-    Feature("x2_sq", "x2²", lambda X: X[:, 1] ** 2),
-    Feature("x1_x2", "x1·x2", lambda X: X[:, 0] * X[:, 1]),
-    Feature("sin_x1", "sin x1", lambda X: np.sin(X[:, 0])),
-    Feature("sin_x2", "sin x2", lambda X: np.sin(X[:, 1])),
+    Feature("x1", "x1", "column", (0,)),
+    Feature("x2", "x2", "column", (1,)),
+    Feature("x1_sq", "x1²", "square", (0,)),
+    Feature("x2_sq", "x2²", "square", (1,)),
+    Feature("x1_x2", "x1·x2", "product", (0, 1)),
+    Feature("sin_x1", "sin x1", "sin", (0,)),
+    Feature("sin_x2", "sin x2", "sin", (1,)),
 )
 
 FEATURES_1D: tuple[Feature, ...] = (
-    Feature("x", "x", lambda X: X[:, 0]),
-    Feature("x_sq", "x²", lambda X: X[:, 0] ** 2),
-    Feature("sin_x", "sin x", lambda X: np.sin(X[:, 0])),
+    Feature("x", "x", "column", (0,)),
+    Feature("x_sq", "x²", "square", (0,)),
+    Feature("sin_x", "sin x", "sin", (0,)),
 )
-
-
-def _column(index: int) -> Callable[[Array], Array]:
-    return lambda X: X[:, index]
 
 
 def available_features(input_names: Sequence[str]) -> tuple[Feature, ...]:
@@ -62,10 +97,10 @@ def available_features(input_names: Sequence[str]) -> tuple[Feature, ...]:
     the columns' own names (a CSV with columns ``age, income`` offers ``age²``, ``age·income``).
     """
     if len(input_names) == 2:
-        return tuple(Feature(f.key, _relabel(f.label, ("x1", "x2"), input_names), f.compute) for f in FEATURES_2D)
+        return tuple(replace(f, label=_relabel(f.label, ("x1", "x2"), input_names)) for f in FEATURES_2D)
     if len(input_names) == 1:
-        return tuple(Feature(f.key, _relabel(f.label, ("x",), input_names), f.compute) for f in FEATURES_1D)
-    return tuple(Feature(name, name, _column(i)) for i, name in enumerate(input_names))
+        return tuple(replace(f, label=_relabel(f.label, ("x",), input_names)) for f in FEATURES_1D)
+    return tuple(Feature(name, name, "column", (i,)) for i, name in enumerate(input_names))
 
 
 def _relabel(label: str, generic: Sequence[str], names: Sequence[str]) -> str:
@@ -112,6 +147,12 @@ def feature_matrix(inputs: Array, input_names: Sequence[str], enabled: Sequence[
     by_key = {f.key: f for f in available_features(input_names)}
     columns = [by_key[k].compute(inputs) for k in check_features(input_names, enabled)]
     return np.ascontiguousarray(np.column_stack(columns), dtype=np.float64)
+
+
+def enabled_features(input_names: Sequence[str], enabled: Sequence[str]) -> tuple[Feature, ...]:
+    """The enabled features themselves, in canonical order (the network's input columns)."""
+    by_key = {f.key: f for f in available_features(input_names)}
+    return tuple(by_key[k] for k in check_features(input_names, enabled))
 
 
 def feature_labels(input_names: Sequence[str], enabled: Sequence[str]) -> tuple[str, ...]:

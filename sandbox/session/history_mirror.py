@@ -60,6 +60,10 @@ class Buffer:
     def steps(self) -> np.ndarray:
         return self._data[0, : self.n]
 
+    def array(self) -> np.ndarray:
+        """A copy of the rows, (n, 2 + k): step, weight, values (as ``Series.array`` gives)."""
+        return self._data[:, : self.n].T.copy()
+
     def column(self, name: str) -> np.ndarray:
         """The values of column ``name`` (NaN everywhere if this series has no such column)."""
         if name not in self.columns:

@@ -81,3 +81,13 @@ Ref = Union[WeightRef, BiasRef, NeuronRef]
 def param_name(ref: ParamRef) -> str:
     """The 1-based name of a parameter: ``w[3][1,2]`` or ``b[2][4]``."""
     return ref.name
+
+
+def weight_layer_label(layer: int) -> str:
+    """``"W1"`` for weight layer 0 (the inputs → the first layer), 1-based like every name."""
+    return f"W{layer + 1}"
+
+
+def bias_layer_label(layer: int) -> str:
+    """``"b1"`` for the biases of weight layer 0 (those of the first layer above the inputs)."""
+    return f"b{layer + 1}"

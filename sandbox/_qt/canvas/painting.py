@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPaintEngine, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from shiboken6 import wrapInstance
 
@@ -171,8 +171,15 @@ def paint_nodes(p: QPainter, scene: Scene, fr: Frame, theme: Theme) -> None:
     n = len(lay.node_x)
     if fr.node_image is not None:
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, fr.tile > 1)
+        # An SVG (File ▸ Export ▸ Image) draws the whole image whatever the source rectangle,
+        # so there each node gets its own tile copied out of the strip.
+        whole_images_only = p.paintEngine() is not None and p.paintEngine().type() == QPaintEngine.Type.SVG
         for k in range(n):
-            p.drawImage(QRectF(*lay.node_rect(k)), fr.node_image, QRectF(0, k * fr.tile, fr.tile_width, fr.tile))
+            source = QRectF(0, k * fr.tile, fr.tile_width, fr.tile)
+            if whole_images_only:
+                p.drawImage(QRectF(*lay.node_rect(k)), fr.node_image.copy(source.toRect()))
+            else:
+                p.drawImage(QRectF(*lay.node_rect(k)), fr.node_image, source)
         if fr.tile == 1:
             if fr.zero_lines is not None:
                 p.setPen(QPen(blend(theme.muted, theme.base, 0.7), 0.8, Qt.PenStyle.DashLine))

@@ -253,24 +253,40 @@ class NetworkCanvas(QWidget):
         """The caption beside the view switch (what the connections show)."""
         return self._caption.text()
 
+    def export_size(self) -> QSize:
+        """The size of the whole network's picture (not only the visible part), in pixels."""
+        lay = self._layout
+        w, h = (lay.width, lay.height) if lay is not None else (400.0, 300.0)
+        return QSize(max(1, int(w)), max(1, int(h)))
+
+    def paint_for_export(self, painter: QPainter, width: float, height: float) -> None:
+        """Paint the whole network onto ``painter`` (an image's or an SVG generator's), filling
+        the rectangle (0, 0, width, height)."""
+        lay = self._layout
+        w, h = (lay.width, lay.height) if lay is not None else (400.0, 300.0)
+        painter.fillRect(QRectF(0, 0, width, height), QColor(self._theme.base))
+        self._exporting = True  # the pointer's highlight is not part of the picture
+        # Uncached while exporting: Qt keys its device cache by the paint device's address, and
+        # a new image at the address of an earlier one would get that image's stale pixmap.
+        self._item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        try:
+            painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
+            self._scene.render(painter, QRectF(0, 0, width, height), QRectF(0, 0, w, h))
+        finally:
+            self._exporting = False
+            self._item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
     def image_for_export(self, scale: float = 1.0) -> QImage:
         """The whole network (not only the visible part) rendered to an image."""
         lay = self._layout
         w, h = (lay.width, lay.height) if lay is not None else (400.0, 300.0)
         image = QImage(max(1, int(w * scale)), max(1, int(h * scale)), QImage.Format.Format_ARGB32_Premultiplied)
         image.fill(QColor(self._theme.base))
-        self._exporting = True  # the pointer's highlight is not part of the picture
-        # Uncached while exporting: Qt keys its device cache by the paint device's address, and
-        # a new image at the address of an earlier one would get that image's stale pixmap.
-        self._item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        painter = QPainter(image)
         try:
-            painter = QPainter(image)
-            painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
-            self._scene.render(painter, QRectF(0, 0, image.width(), image.height()), QRectF(0, 0, w, h))
-            painter.end()
+            self.paint_for_export(painter, image.width(), image.height())
         finally:
-            self._exporting = False
-            self._item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            painter.end()
         return image
 
     # ------------------------------------------------------------------------ handlers

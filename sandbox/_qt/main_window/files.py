@@ -15,13 +15,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, Qt, QTimer
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox, QProgressDialog
 
 from ...resources import is_builtin
 from ...session.loading import is_csv
 from ...session.playground import is_playground_link, link_for
-from ..app_settings import settings
+from ..app_settings import documents_dir, settings
+from . import exports
 
 SESSION_FILTER = "Backprop Sandbox sessions (*.json);;All files (*)"
 #: File ▸ Open takes a CSV as the command line does (it starts a fresh session on its data).
@@ -151,7 +151,7 @@ class SessionFiles:
         return self._save_to(str(self._path), wait)
 
     def save_as(self, wait: bool = False) -> bool:
-        start_dir = settings().value("last_dir", "") or _documents_dir()
+        start_dir = settings().value("last_dir", "") or documents_dir()
         suggested = str(Path(start_dir) / (Path(self._source_name).stem + ".json"))
         path, _ = QFileDialog.getSaveFileName(self, "Save session as", suggested, SESSION_FILTER)
         if not path:
@@ -259,44 +259,10 @@ class SessionFiles:
 
     # --------------------------------------------------------------------------- export
 
-    def export_image(self, what: str, path: str) -> None:
-        """Save the canvas, output view, loss plot or whole window as a PNG; raises OSError."""
-        image: QImage
-        if what == "canvas":
-            image = self.canvas.image_for_export()
-        elif what == "output":
-            image = self.output_view.image_for_export()
-        elif what == "loss":
-            image = self.loss_plot.image_for_export()
-        elif what == "health":
-            image = self.gradient_health.image_for_export()
-        else:
-            image = self.grab().toImage()
-        if not image.save(path, "PNG"):
-            raise OSError(f"could not write {path}")
+    def export_image(self, what: str, path: str, scale: float = 1.0) -> None:
+        """Save the canvas, output view, loss plot, gradient health plot or whole window as a PNG
+        at ``scale`` (an SVG if ``path`` ends in ``.svg``); raises ExportError (a ValueError)."""
+        exports.export_image(self, what, path, scale)
 
     def export_image_dialog(self, what: str) -> None:
-        names = {"canvas": "network", "output": "output", "loss": "loss", "health": "gradient-health",
-                 "window": "window"}
-        start = Path(str(settings().value("last_dir", "")) or _documents_dir())
-        path, _ = QFileDialog.getSaveFileName(self, "Export image", str(start / f"{names[what]}.png"),
-                                              "PNG images (*.png)")
-        if not path:
-            return
-        if not path.lower().endswith(".png"):
-            path += ".png"
-        try:
-            self.export_image(what, path)
-        except OSError as exc:
-            self.show_error("Could not export the image", f"{path}: {exc}")
-            return
-        self.statusBar().showMessage(f"Exported {path}", 5000)
-
-
-def _documents_dir() -> str:
-    try:
-        from platformdirs import user_documents_dir
-
-        return user_documents_dir()
-    except Exception:  # noqa: BLE001 - any failure falls back to home
-        return str(Path.home())
+        exports.export_image_dialog(self, what)

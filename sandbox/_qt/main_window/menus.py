@@ -8,6 +8,7 @@ from ...resources import example_sessions
 from ...viewstate import ViewMode
 from ..app_settings import set_animate_phase_steps
 from .example_keys import build_example_menu
+from .exports import build_export_menu
 from .messages import example_title
 
 
@@ -33,12 +34,7 @@ def build_menus(self) -> None:
     self.save_as_action = _action(file_menu, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
     file_menu.addSeparator()
     self.import_action = _action(file_menu, "&Import CSV…", self.import_csv_dialog)
-    export = file_menu.addMenu("&Export Image")
-    _action(export, "&Network canvas…", lambda: self.export_image_dialog("canvas"))
-    _action(export, "&Output view…", lambda: self.export_image_dialog("output"))
-    _action(export, "&Loss plot…", lambda: self.export_image_dialog("loss"))
-    _action(export, "&Gradient health plot…", lambda: self.export_image_dialog("health"))
-    _action(export, "&Whole window…", lambda: self.export_image_dialog("window"))
+    self.export_menu = build_export_menu(self, file_menu)
     file_menu.addSeparator()
     self.quit_action = _action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
