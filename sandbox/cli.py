@@ -79,13 +79,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    from . import __version__
-
-    app = _Parser(prog=PROG, description="Open the Backprop Sandbox desktop app.",
-                  epilog=f"Commands: {', '.join(COMMANDS)} (see '{PROG} COMMAND --help').")
-    app.add_argument("file", nargs="?", help="session file to open, or a CSV file to start a session on "
-                     "(default: the built-in session)")
-    app.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    from .versions import version_text
 
     tools = _Parser(prog=PROG)
     sub = tools.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -124,7 +118,34 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                         "runs the network (numpy only)")
     export.add_argument("--torch", action="store_true", help="write the --code script for PyTorch (nn.Sequential)")
     export.add_argument("--history", metavar="OUT.csv", help="the loss history as CSV")
+    listing = "\n".join(f"  {action.dest:<12}{action.help}" for action in sub._choices_actions)
+    app = _Parser(prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                  usage=f"{PROG} [FILE | URL]\n       {PROG} COMMAND [options]",
+                  description="Open the Backprop Sandbox desktop app on FILE (a session, a CSV file or a\n"
+                              "TensorFlow Playground link), or on the built-in session; or run a COMMAND.",
+                  epilog=f"commands:\n{listing}\n\nSee '{PROG} COMMAND --help' for a command's options.")
+    app.add_argument("file", nargs="?", help="session file to open, a CSV file to start a session on, or a "
+                     "Playground link (default: the built-in session)")
+    app.add_argument("--version", action="version", version=version_text(),
+                     help="print the versions of the app, Python, numpy, Qt and pyqtgraph")
     return app, tools
+
+
+def _not_a_command(word: str) -> str | None:
+    """What to say when ``word`` looks like a mistyped command rather than a file: a bare word
+    that names no file ("trian" → "did you mean 'train'?"), or None."""
+    import difflib
+
+    from .session.playground import is_playground_link
+
+    if (not word or word.startswith("-") or os.path.exists(word) or is_playground_link(word)
+            or os.sep in word or "/" in word or os.path.splitext(word)[1]):
+        return None
+    close = difflib.get_close_matches(word, COMMANDS, n=1, cutoff=0.5)
+    if close:
+        return f"'{word}' is not a command; did you mean '{close[0]}'? (commands: {', '.join(COMMANDS)})"
+    return (f"'{word}' is neither a command ({', '.join(COMMANDS)}) nor a file; "
+            f"see '{PROG} --help'")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -139,6 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             handler = {"train": cmd_train, "info": cmd_info, "bench": cmd_bench,
                        "screenshot": cmd_screenshot, "export": cmd_export}[args.command]
             return handler(args)
+        problem = _not_a_command(argv[0]) if argv else None
+        if problem is not None:
+            raise UserError(problem)
         args = app_parser.parse_args(argv)
         return cmd_app(args)
     except UserError as exc:
@@ -342,31 +366,34 @@ def _evaluation_line(ev) -> str:
 
 
 class _Progress:
-    """A one-line progress bar on stderr, redrawn at most 10 times a second."""
+    """The progress bar of ``train`` on stderr (tqdm): percent, steps done, steps/s, elapsed and
+    remaining time, and the full-set training loss at the last evaluation, in 80 columns."""
 
-    WIDTH = 30
+    WIDTH = 80
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, stream=None) -> None:
+        from tqdm import tqdm
+
         self.total = max(total, 1)
-        self.start = time.perf_counter()
-        self.last_draw = 0.0
+        self._evaluations = -1
+        self.bar = tqdm(total=total, file=stream or sys.stderr, ncols=self.WIDTH, unit=" steps",
+                        unit_scale=False, mininterval=0.1, dynamic_ncols=False, leave=True,
+                        nrows=2,  # a terminal that reports 0 rows (a bare pty) would hide the bar
+                        bar_format="{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                                   "[{elapsed}<{remaining}, {rate_fmt}{postfix}]")
+        self.bar.set_postfix_str("loss –", refresh=False)
 
     def show(self, done: int, run) -> None:
-        now = time.perf_counter()
-        if now - self.last_draw < 0.1 and done < self.total:
-            return
-        self.last_draw = now
-        rate = done / max(now - self.start, 1e-9)
-        filled = int(self.WIDTH * done / self.total)
-        last = run.history.steps.last()
-        loss = format_number(None if last is None else float(last[2]))
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{self.total} steps "
-                         f"{_rate(rate):>8} steps/s  loss {loss}   ")
-        sys.stderr.flush()
+        evaluations = run.history.evaluations
+        if len(evaluations) != self._evaluations:  # a new evaluation: its train loss
+            self._evaluations = len(evaluations)
+            last = evaluations.last()
+            loss = None if last is None else float(last[2])
+            self.bar.set_postfix_str(f"loss {format_number(loss)}", refresh=False)
+        self.bar.update(done - self.bar.n)
 
     def finish(self) -> None:
-        sys.stderr.write("\n")
-        sys.stderr.flush()
+        self.bar.close()
 
 
 # ------------------------------------------------------------------------------------- info

@@ -362,11 +362,10 @@ class MainWindow(SessionFiles, QMainWindow):
         QMessageBox.information(self, "How to read the canvas", HELP_TEXT)
 
     def show_about(self) -> None:
-        from ... import __version__
+        from ...versions import version_text
 
         QMessageBox.about(self, "About Backprop Sandbox",
-                          f"Backprop Sandbox {__version__}\n\nSee, step and edit every gradient of a small "
-                          "neural network.")
+                          "See, step and edit every gradient of a small neural network.\n\n" + version_text())
 
     # ---------------------------------------------------------------------------- theme
 
