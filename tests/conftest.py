@@ -22,6 +22,15 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def autosave_dir(tmp_path_factory, monkeypatch):
+    """Every test autosaves into a fresh folder of its own (never the user's state folder, and
+    never one where another test's leftovers would be offered for recovery)."""
+    folder = tmp_path_factory.mktemp("autosave")
+    monkeypatch.setenv("BACKPROP_SANDBOX_AUTOSAVE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def make_controller(qtbot):
     """Factory: ``make_controller(run)`` → a SessionController whose worker is stopped at teardown."""

@@ -260,6 +260,26 @@ class Save(Command):
     failure_title: ClassVar[str] = "Could not save the session"
 
 
+@dataclass(frozen=True)
+class Autosave(Command):
+    """Take a frozen image of the workspace (between two steps) for the autosave writer, if
+    the session has unsaved changes; no snapshot, and the session stays as modified as it was.
+    ``original_path`` and ``name`` say where the session came from (the recovery offer shows
+    them; the original file is never written)."""
+
+    original_path: str | None = None
+    name: str = ""
+    changes_view: ClassVar[bool] = False
+    modifies: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class MarkModified(Command):
+    """Mark the session as having unsaved changes (a recovered autosave is not saved yet)."""
+
+    changes_view: ClassVar[bool] = False
+
+
 # Queries -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

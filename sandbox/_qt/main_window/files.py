@@ -19,6 +19,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 
 from ...resources import is_builtin
+from ...session import commands as cmd
 from ...session.loading import is_csv
 from ..app_settings import settings
 
@@ -79,6 +80,15 @@ class SessionFiles:
         self.controller.new_session(default_run())
         self._path, self._source_name = None, "Untitled"
         self._update_title(False)
+
+    def show_recovered(self, name: str) -> None:
+        """The session is a recovered autosave: marked unsaved (Save writes to its original
+        file, or asks where), and called ``name`` if it has no file."""
+        if self._path is None:
+            self._source_name = name
+        self.controller.send(cmd.MarkModified())
+        self._update_title(True)
+        self.statusBar().showMessage(f"Recovered {name}. Save it to keep it.", 10000)
 
     def open_dialog(self) -> None:
         if not self.confirm_discard():
