@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -84,6 +85,42 @@ def test_a_save_removes_the_autosave(qtbot, tmp_path):
     worker_barrier(qtbot, win.controller)
     assert writer.wait_idle() and not writer.session_path.exists()
     assert load(tmp_path / "mine.json").hyper.learning_rate == 0.2
+
+
+def test_a_save_while_training_removes_the_autosave(qtbot, tmp_path):
+    win = make_window(qtbot, autosave_interval_ms=10_000_000)
+    writer = win.autosave.writer
+    win.controller.set_hyperparameters(learning_rate=0.2)
+    wait_for_snapshot(qtbot, win.controller, lambda s: s.modified)
+    assert win.autosave.autosave_now()
+    assert written(qtbot, win)
+    win.controller.play()
+    wait_for_snapshot(qtbot, win.controller, lambda s: s.playing)
+    win._path = tmp_path / "mine.json"
+    with qtbot.waitSignal(win.controller.saveFinished, timeout=10_000):
+        win.save()
+    # Training goes on (the session is modified again at once), but the saved work needs no autosave.
+    qtbot.waitUntil(lambda: not writer.session_path.exists(), timeout=5000)
+    assert win.controller.snapshot.modified
+
+
+def test_taking_the_image_publishes_nothing_and_keeps_modified(qtbot):
+    from sandbox.session import commands as cmd
+
+    win = make_window(qtbot, autosave_interval_ms=10_000_000)
+    c, writer = win.controller, win.autosave.writer
+    c.send(cmd.Autosave(None, "x"))  # unmodified: nothing to protect, nothing written
+    worker_barrier(qtbot, c)
+    assert writer.wait_idle() and not writer.session_path.exists()
+    c.edit_weight(WeightRef(0, 0, 1), 0.5)
+    wait_for_snapshot(qtbot, c, lambda s: s.modified)
+    worker_barrier(qtbot, c)
+    taken = []
+    c.snapshotTaken.connect(taken.append)
+    assert win.autosave.autosave_now()
+    assert written(qtbot, win)
+    worker_barrier(qtbot, c)
+    assert taken == [] and c.snapshot.modified
 
 
 def test_a_normal_close_removes_the_autosave(qtbot, autosave_dir):
@@ -307,7 +344,9 @@ def test_a_killed_app_is_recovered_bit_for_bit(qtbot, autosave_dir, tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", KILLED_APP, str(original)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
     try:
-        line = proc.stdout.readline()
+        # A broken app never says "ready": give up after a minute rather than hang.
+        ready, _, _ = select.select([proc.stdout], [], [], 60)
+        line = proc.stdout.readline() if ready else ""
         assert line.startswith("ready "), (line, proc.poll())
         live = json.loads(line[len("ready "):])
         assert find_recoverable(autosave_dir) == []  # still running: its slot is not offered
