@@ -192,7 +192,10 @@ class SlotLock:
                 pid = 0
             if pid and pid != os.getpid() and _pid_alive(pid):
                 return None
-            atomic_write(path, f"{os.getpid()}\n".encode("ascii"))
+            try:
+                atomic_write(path, f"{os.getpid()}\n".encode("ascii"))
+            except SessionFileError as exc:
+                raise OSError(errno.EACCES, str(exc)) from None
             cls._held.add(key)
         return cls(path, None)
 
