@@ -286,7 +286,7 @@ def test_a_probe_never_steals_a_new_slot(tmp_path):
     prober.start()
     writers = []
     try:
-        for _ in range(20):
+        for _ in range(150):
             writers.append(AutosaveWriter(tmp_path))
     finally:
         stop.set()
