@@ -246,6 +246,14 @@ def test_slots_are_offered_newest_first(tmp_path):
         writer.meta_path.write_text(json.dumps(meta))
         ids.append(writer.slot_id)
     assert [s.slot_id for s in find_recoverable(tmp_path)] == ids[::-1]
+    # Within one second (the meta's resolution) the session file's time decides.
+    for k, slot_id in enumerate(ids):
+        session, meta_path, _ = slot_paths(tmp_path, slot_id)
+        meta = json.loads(meta_path.read_text())
+        meta["saved_at"] = "2026-12-02T14:00:00+00:00"
+        meta_path.write_text(json.dumps(meta))
+        os.utime(session, ns=(0, 1_800_000_000_000_000_000 - k))  # the first written is now the newest
+    assert [s.slot_id for s in find_recoverable(tmp_path)] == ids
 
 
 def test_a_claimed_slot_is_not_offered_and_can_be_adopted(tmp_path):

@@ -274,8 +274,16 @@ def find_recoverable(directory: str | os.PathLike[str] | None = None) -> list[Sl
                 found.append(_read_slot(slot_id, session, meta, lock_path))
         finally:
             lock.release(unlink=junk)
-    found.sort(key=lambda slot: slot.saved_at, reverse=True)
+    # The meta's time has whole seconds; the session file's own time breaks ties.
+    found.sort(key=lambda slot: (slot.saved_at, _mtime_ns(slot.session_path)), reverse=True)
     return found
+
+
+def _mtime_ns(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def _read_slot(slot_id: str, session: Path, meta: Path, lock: Path) -> Slot:
