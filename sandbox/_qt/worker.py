@@ -339,13 +339,6 @@ class TrainingWorker(QObject):
             speed = command.steps_per_second
             self._speed = None if speed is None or not math.isfinite(speed) else float(speed)
             self._rate.reset()
-        elif isinstance(command, cmd.NewSession):
-            self._replace(command.run)
-            self._modified = False
-        elif isinstance(command, cmd.Load):
-            self._replace(open_path(command.path))  # a CSV starts a fresh session, as on the command line
-            self._modified = False
-            self.sessionLoaded.emit(command.path)
         elif isinstance(command, cmd.Autosave):
             # Between two steps: image_of copies the live run's state and history (~1.7 ms for
             # a 100,000-step default run); the writer thread builds and writes the file.
@@ -355,6 +348,13 @@ class TrainingWorker(QObject):
                 self._autosave_sink(image_of(self._workspace), command.original_path, command.name)
         elif isinstance(command, cmd.MarkModified):
             pass  # _apply marks it (the command modifies)
+        elif isinstance(command, cmd.NewSession):
+            self._replace(command.run)
+            self._modified = False
+        elif isinstance(command, cmd.Load):
+            self._replace(open_path(command.path))  # a CSV starts a fresh session, as on the command line
+            self._modified = False
+            self.sessionLoaded.emit(command.path)
         elif isinstance(command, cmd.Save):
             save(run, command.path)
             self._modified = False
