@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from sandbox.session.autosave import AutosaveWriter, find_recoverable
@@ -195,7 +195,9 @@ def answer_modal(qtbot, pick, seen: list):
             QTimer.singleShot(10, attempt)
             return
         seen.append((modal.windowTitle(), modal.text(), modal.informativeText()))
-        pick(modal).click()
+        button = pick(modal)  # a button to click, or None when pick answered by itself
+        if button is not None:
+            button.click()
 
     QTimer.singleShot(0, attempt)
 
@@ -258,7 +260,7 @@ def test_discard_deletes_the_slot_and_decide_later_keeps_it(qtbot, autosave_dir)
     newest.meta_path.write_text(json.dumps(meta))
     seen = []
     # Escape: decide later.
-    answer_modal(qtbot, lambda d: d.escapeButton(), seen)
+    answer_modal(qtbot, lambda d: qtbot.keyClick(d, Qt.Key.Key_Escape), seen)
     win = start(qtbot)
     assert "Recover newer.json, step 3" in seen[0][2] and "1 more autosaved session waits" in seen[0][2]
     assert not win.isWindowModified() and win.path is None
@@ -296,7 +298,7 @@ def test_an_autosave_that_does_not_load_gives_an_error_and_is_kept(qtbot, autosa
 
 KILLED_APP = r"""
 import json, sys
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from sandbox._qt.app import make_application, start_window
 from sandbox._qt.theme import ThemeManager
 from sandbox.session.loading import open_path
