@@ -15,6 +15,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import tempfile as _tempfile
 
 os.environ["XDG_CONFIG_HOME"] = _tempfile.mkdtemp(prefix="backprop-sandbox-test-config-")
+# Autosaves too (each test gets a fresh folder of its own below; this one covers environments
+# copied when a test module is imported, before any fixture runs).
+os.environ["BACKPROP_SANDBOX_AUTOSAVE_DIR"] = _tempfile.mkdtemp(prefix="backprop-sandbox-test-autosave-")
 # One BLAS thread, as the app itself uses (see sandbox.cli); keeps timings on two cores sane.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
