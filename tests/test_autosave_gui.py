@@ -373,3 +373,16 @@ def test_a_killed_app_is_recovered_bit_for_bit(qtbot, autosave_dir, tmp_path):
     assert any("w[2][3,1]" in m.text and "0.875" in m.text for m in win.controller.history.markers)
     assert win.path == original and win.isWindowModified()
     assert original.read_bytes() == original_bytes  # the user's file was never written
+
+
+def test_the_offer_shows_names_as_plain_text(qtbot, autosave_dir):
+    from PySide6.QtWidgets import QLabel
+
+    from sandbox._qt.recovery_dialog import RecoveryDialog
+
+    killed_slot(autosave_dir, steps=45, name="<b>bold</b>.json")
+    [slot] = find_recoverable(autosave_dir)
+    dialog = RecoveryDialog(slot)
+    qtbot.addWidget(dialog)
+    [info] = [label for label in dialog.findChildren(QLabel) if "Recover" in label.text()]
+    assert info.textFormat() == Qt.TextFormat.PlainText and "Recover <b>bold</b>.json, step 45," in info.text()

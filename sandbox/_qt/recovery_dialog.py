@@ -21,6 +21,7 @@ import enum
 from dataclasses import dataclass
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ..session.autosave import UNKNOWN, Slot, SlotLock, claim, discard, find_recoverable
@@ -57,6 +58,8 @@ class RecoveryDialog(QMessageBox):
         super().__init__(QMessageBox.Icon.Question, "Recover unsaved work",
                          "Backprop Sandbox did not close normally.", QMessageBox.StandardButton.NoButton, parent)
         self.setObjectName("recoveryDialog")
+        # File names are shown as they are: "<b>.json" is a legal name, not markup.
+        self.setTextFormat(Qt.TextFormat.PlainText)
         self.slot = slot
         info = offer_text(slot)
         if slot.original_path:
