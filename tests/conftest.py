@@ -15,11 +15,23 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import tempfile as _tempfile
 
 os.environ["XDG_CONFIG_HOME"] = _tempfile.mkdtemp(prefix="backprop-sandbox-test-config-")
+# Autosaves too (each test gets a fresh folder of its own below; this one covers environments
+# copied when a test module is imported, before any fixture runs).
+os.environ["BACKPROP_SANDBOX_AUTOSAVE_DIR"] = _tempfile.mkdtemp(prefix="backprop-sandbox-test-autosave-")
 # One BLAS thread, as the app itself uses (see sandbox.cli); keeps timings on two cores sane.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def autosave_dir(tmp_path_factory, monkeypatch):
+    """Every test autosaves into a fresh folder of its own (never the user's state folder, and
+    never one where another test's leftovers would be offered for recovery)."""
+    folder = tmp_path_factory.mktemp("autosave")
+    monkeypatch.setenv("BACKPROP_SANDBOX_AUTOSAVE_DIR", str(folder))
+    return folder
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from ..resources import icon_path
 from ..settings import APPLICATION, ORGANIZATION
 from .app_settings import settings
 
-__all__ = ["APPLICATION", "ORGANIZATION", "make_application", "run_app", "settings"]
+__all__ = ["APPLICATION", "ORGANIZATION", "make_application", "run_app", "settings", "start_window"]
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
@@ -128,7 +128,6 @@ def run_app(path: str | None) -> int:
     """Open the main window on ``path`` (or the default session) and run the event loop."""
     from ..resources import default_run
     from ..session.loading import is_csv, open_workspace
-    from .main_window import MainWindow
     from .theme import ThemeManager
 
     check_platform()
@@ -140,7 +139,7 @@ def run_app(path: str | None) -> int:
     app = make_application()
     themes = ThemeManager(app, str(settings().value("theme", "system")))
     # A CSV file starts an untitled session: Save asks where to put it.
-    window = MainWindow(run, None if path and is_csv(path) else path, themes)
+    window = start_window(run, None if path and is_csv(path) else path, themes)
     window.show()
     uninstall = install_interrupt_handler(window)
     _install_automation(window)
@@ -148,6 +147,26 @@ def run_app(path: str | None) -> int:
         return app.exec()
     finally:
         uninstall()
+
+
+def start_window(run, path: str | None, themes, **options):
+    """The main window on ``run`` (from ``path``), or on what a killed app autosaved.
+
+    Before the window exists (so before anything trains), a killed app's autosave is offered
+    (:mod:`sandbox._qt.recovery_dialog`).  Recovered, it replaces ``run``: the window opens on
+    it under its original file (or untitled), marked unsaved, and keeps its autosave slot.
+    ``options`` go to :class:`~sandbox._qt.main_window.MainWindow`.
+    """
+    from .main_window import MainWindow
+    from .recovery_dialog import offer_recovery, recovered_name
+
+    recovered = offer_recovery()
+    if recovered is None:
+        return MainWindow(run, path, themes, **options)
+    window = MainWindow(recovered.run, recovered.slot.original_path, themes, **options)
+    window.autosave.adopt(recovered.slot, recovered.lock)
+    window.show_recovered(recovered_name(recovered.slot))
+    return window
 
 
 def install_interrupt_handler(window) -> Callable[[], None]:

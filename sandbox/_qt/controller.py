@@ -118,6 +118,16 @@ class SessionController(QObject):
         return self._snapshot
 
     @property
+    def worker(self) -> Worker:
+        """The worker the commands go to."""
+        return self._worker
+
+    @property
+    def running(self) -> bool:
+        """True until :meth:`shutdown`."""
+        return self._running
+
+    @property
     def generation(self) -> int:
         return self._generation
 

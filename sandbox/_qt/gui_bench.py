@@ -291,7 +291,12 @@ def _scrub_times(make_run, themes, repeats: int, steps: int = 100_000) -> list[f
 
 
 def _startup_times(path: str | None, repeats: int) -> list[float]:
-    env = dict(os.environ, BACKPROP_SANDBOX_STARTUP_PROBE="1", QT_QPA_PLATFORM="offscreen")
+    import tempfile
+
+    # An autosave folder of its own: a killed app's autosave in the user's folder would put the
+    # recovery offer (a modal dialog) in front of every timed start.
+    env = dict(os.environ, BACKPROP_SANDBOX_STARTUP_PROBE="1", QT_QPA_PLATFORM="offscreen",
+               BACKPROP_SANDBOX_AUTOSAVE_DIR=tempfile.mkdtemp(prefix="backprop-sandbox-bench-"))
     command = [sys.executable, "-m", "sandbox"] + ([path] if path else [])
     times = []
     for _ in range(repeats):

@@ -109,6 +109,7 @@ class TrainingWorker(QObject):
         self._command_waiting = False
         self._needed_before = True
         self._thread: QThread | None = None
+        self._autosave_sink = None
 
     # ---------------------------------------------------------------- called from the GUI
 
@@ -132,6 +133,13 @@ class TrainingWorker(QObject):
             # A float store is atomic; the worker reads it when it paces the next snapshot.
             self._draw_seconds += 0.3 * (min(max(drawn, 0.0), ACK_TIMEOUT) - self._draw_seconds)
         self._acked.set()
+
+    def set_autosave_sink(self, sink) -> None:
+        """Where ``Autosave`` commands hand their image: ``sink(image, original_path, name)``,
+        called in the worker thread (:meth:`AutosaveWriter.submit
+        <sandbox.session.autosave.AutosaveWriter.submit>`); None drops them.  Set it before
+        sending the first Autosave."""
+        self._autosave_sink = sink
 
     # ---------------------------------------------------------- thread start and shutdown
 
@@ -331,6 +339,15 @@ class TrainingWorker(QObject):
             speed = command.steps_per_second
             self._speed = None if speed is None or not math.isfinite(speed) else float(speed)
             self._rate.reset()
+        elif isinstance(command, cmd.Autosave):
+            # Between two steps: image_of copies the live run's state and history (~1.7 ms for
+            # a 100,000-step default run); the writer thread builds and writes the file.
+            # Nothing on screen changes, and an unmodified session needs no autosave.
+            self._needs_snapshot = self._needed_before
+            if self._modified and self._autosave_sink is not None:
+                self._autosave_sink(image_of(self._workspace), command.original_path, command.name)
+        elif isinstance(command, cmd.MarkModified):
+            pass  # _apply marks it (the command modifies)
         elif isinstance(command, cmd.NewSession):
             self._replace(command.run)
             self._modified = False

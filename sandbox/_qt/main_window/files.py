@@ -18,6 +18,7 @@ from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox, QProgressDialog
 
 from ...resources import is_builtin
+from ...session import commands as cmd
 from ...session.loading import is_csv
 from ...session.playground import is_playground_link, link_for
 from ..app_settings import documents_dir, settings
@@ -80,6 +81,15 @@ class SessionFiles:
         self.controller.new_session(default_run())
         self._path, self._source_name = None, "Untitled"
         self._update_title(False)
+
+    def show_recovered(self, name: str) -> None:
+        """The session is a recovered autosave: marked unsaved (Save writes to its original
+        file, or asks where), and called ``name`` if it has no file."""
+        if self._path is None:
+            self._source_name = name
+        self.controller.send(cmd.MarkModified())
+        self._update_title(True)
+        self.statusBar().showMessage(f"Recovered {name}. Save it to keep it.", 10000)
 
     def open_dialog(self) -> None:
         if not self.confirm_discard():

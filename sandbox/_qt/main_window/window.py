@@ -16,6 +16,7 @@ from ...session import TrainingRun
 from ...session.snapshot import Snapshot
 from ...session.workspace import Workspace
 from ..app_settings import animate_phase_steps, settings
+from ..autosave import AUTOSAVE_INTERVAL_MS, AutosaveController
 from ..blame_ranking import BlameRanking
 from ..controller import SessionController
 from ..controls import ControlsPanel
@@ -52,10 +53,12 @@ class MainWindow(SessionFiles, QMainWindow):
         unsaved: Save asks where to put a copy.
     themes
         The application's theme manager.
+    autosave_interval_ms
+        How often unsaved changes are autosaved (see :mod:`sandbox._qt.autosave`).
     """
 
     def __init__(self, run: TrainingRun | Workspace, path: str | None, themes: ThemeManager, max_fps: float = 60.0,
-                 persist_settings: bool = True) -> None:
+                 persist_settings: bool = True, autosave_interval_ms: int = AUTOSAVE_INTERVAL_MS) -> None:
         super().__init__()
         #: Whether window geometry is restored from and saved to the user's settings (off for
         #: screenshots, benchmarks and tests, so they are reproducible).
@@ -162,6 +165,9 @@ class MainWindow(SessionFiles, QMainWindow):
         c.saveFinished.connect(self._on_controller_save_finished)
         c.workerCrashed.connect(self._on_controller_worker_crashed)
         c.noted.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.autosave = AutosaveController(c, lambda: (str(self._path) if self._path else None, self._source_name),
+                                           parent=self, interval_ms=autosave_interval_ms)
+        self.autosave.noted.connect(lambda text: self.statusBar().showMessage(text, 15000))
         themes.themeChanged.connect(self._on_themes_theme_changed)
         self._on_themes_theme_changed(themes.theme)
         self._update_title(modified=False)
@@ -430,4 +436,5 @@ class MainWindow(SessionFiles, QMainWindow):
             s.setValue("window/geometry", self.saveGeometry())
             s.setValue("window/state", self.saveState(WINDOW_STATE_VERSION))
         self.controller.shutdown()
+        self.autosave.shutdown()  # a normal close: the autosave goes
         event.accept()
