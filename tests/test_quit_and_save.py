@@ -385,6 +385,9 @@ def test_import_csv_asks_before_replacing_unsaved_work(window, qtbot, tmp_path, 
     answer[0] = QMessageBox.StandardButton.Discard
     trigger()
     assert len(asked) == 2 and len(chosen) == 1
+    dialog = window.controls.csv_dialog  # the preview and the target column, then Import
+    qtbot.waitExposed(dialog)
+    dialog.import_button.click()
     snap = wait_for_snapshot(qtbot, c, lambda s: s.data_spec.source == "csv")
     assert snap.dataset.name == "data.csv"
 
