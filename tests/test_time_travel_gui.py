@@ -180,3 +180,11 @@ def test_undo_from_the_edit_menu_while_playing_pauses_and_restores_the_network(q
     for shown, expected in zip(snap.weights, before.weights):
         assert np.array_equal(shown, expected)
     assert window.redo_action.isEnabled()
+
+
+def test_the_scrubber_is_off_until_there_is_a_past_to_go_back_to(qtbot, window):
+    scrubber = window.history_scrubber
+    assert not scrubber.slider.isEnabled() and "Nothing to go back to yet" in scrubber.slider.toolTip()
+    _trained(qtbot, window, 5)
+    qtbot.waitUntil(scrubber.slider.isEnabled)
+    assert scrubber.slider.toolTip().startswith("Drag back")

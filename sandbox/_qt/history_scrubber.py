@@ -54,8 +54,9 @@ class HistoryScrubber(QWidget):
         title.setToolTip("Drag to show the run as it was at any earlier step (or click the loss plot)")
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 0)
-        self.slider.setToolTip("Drag back to show any earlier step exactly: the network, the output "
-                               "and every gradient as they were then. The right end is the live run.")
+        self._tip = ("Drag back to show any earlier step exactly: the network, the output and every "
+                     "gradient as they were then. The right end is the live run.")
+        self.slider.setToolTip(self._tip)
         self.slider.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.label = QLabel(position_text(None, 0))
         # A fixed width, widened only when the step count gains a digit: the text changes every
@@ -96,6 +97,14 @@ class HistoryScrubber(QWidget):
         if text != self.label.text():
             self.label.setText(text)
         self.live_button.setEnabled(ws.shown_step is not None)
+        reachable = ws.live_step > ws.first_step
+        if self.slider.isEnabled() != reachable:
+            # Nothing to go back to yet: a new run, or a session opened at this step (a file
+            # keeps the curves of its past, not the states to replay it from).
+            self.slider.setEnabled(reachable)
+            self.slider.setToolTip(self._tip if reachable else
+                                   f"Nothing to go back to yet: this run's history starts at step {ws.first_step:,}. "
+                                   "Train, then drag back to any step since.")
         if self.slider.isSliderDown():
             return  # never move the handle under the user's hand
         blocker = QSignalBlocker(self.slider)  # a model → widget update, not a scrub
