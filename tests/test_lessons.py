@@ -219,3 +219,11 @@ def test_overfitting_the_test_loss_rises_while_the_train_loss_falls():
     assert 0 < best < len(test) - 1
     assert test[-1] > 2 * test[best]  # the test loss turned and rose …
     assert train[-1] < train[best] / 10  # … while the training loss kept falling
+
+
+def test_the_readme_lists_every_lesson():
+    readme = (LESSONS.parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Lessons\n", 1)[1].split("\n## ", 1)[0]
+    for number, lesson in enumerate(lessons(), start=1):
+        assert f"| {number} | {lesson.title} |" in section, lesson.title
+    assert "Classroom Mode" in section
