@@ -263,7 +263,8 @@ LESSONS.insert(12, lesson(
     "weights on its own.",
     ("Press Play for a few hundred steps, then press L to follow the example with the largest loss.",
      "The Examples tab shows that example's loss and its share of each weight's gradient.",
-     "Click a first-layer weight: the examples that drive it most are listed, the wrong one first."),
+     "Click a first-layer weight: the Examples tab lists the examples that drive it most; for most "
+     "of these weights the wrong one comes first."),
     "Should a network ever fit that one point? What would it have to give up?",
     "example_focus",
     _flipped, None, NetworkSpec((4,), ("tanh",)),

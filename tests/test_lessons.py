@@ -209,6 +209,10 @@ def test_one_wrong_label_has_by_far_the_largest_loss():
     losses = run.network.loss.per_example(fwd.pre_activations[-1], fwd.output, run.Y_train)
     assert int(np.argmax(losses)) == wrong[0]
     assert losses[wrong[0]] > 10 * np.sort(losses)[-2]
+    # Its share a_i·δ_j of each first-layer weight's gradient is the largest for most of them.
+    deltas = run.network.backward(run.weights, fwd, run.Y_train).deltas[0]
+    terms = np.abs(fwd.activations[0][:, :, None] * deltas[:, None, :])
+    assert np.mean(terms.argmax(axis=0) == wrong[0]) > 0.5
 
 
 def test_overfitting_the_test_loss_rises_while_the_train_loss_falls():
