@@ -102,6 +102,8 @@ def _section(window, title: str) -> QGroupBox:
 def test_classroom_mode_hides_the_chosen_panels_and_enlarges_the_font(qtbot, window, classroom_settings):
     app = QApplication.instance()
     font_before = QFont(app.font())
+    axis = window.loss_plot.plot_widget.getPlotItem().getAxis("bottom")
+    ticks_before = QFont(axis.style["tickFont"])
     window.controls_dock.raise_()
     assert window.inspector_dock.isVisible() and _speed_visible(window)
     assert set(DEFAULT_HIDDEN) == {"inspector", "blame", "speed"}
@@ -110,6 +112,7 @@ def test_classroom_mode_hides_the_chosen_panels_and_enlarges_the_font(qtbot, win
         assert window.classroom.enabled and window.classroom_action.isChecked()
         assert app.font().pointSizeF() == pytest.approx(font_before.pointSizeF() * FONT_SCALE)
         qtbot.waitUntil(lambda: window.canvas.font().pointSizeF() > font_before.pointSizeF())  # widgets follow
+        assert axis.style["tickFont"].pointSizeF() == pytest.approx(ticks_before.pointSizeF() * FONT_SCALE)
         assert not window.inspector_dock.isVisible() and not window.blame_dock.toggleViewAction().isChecked()
         assert not _speed_visible(window)
         assert _section(window, "Data").isVisible()
@@ -121,6 +124,7 @@ def test_classroom_mode_hides_the_chosen_panels_and_enlarges_the_font(qtbot, win
         window.classroom_action.trigger()
     assert not window.classroom.enabled
     assert app.font() == font_before and app.font().pointSizeF() == font_before.pointSizeF()  # exactly back
+    assert axis.style["tickFont"] == ticks_before
     assert window.inspector_dock.isVisible() and window.blame_dock.toggleViewAction().isChecked()
     assert _speed_visible(window) and _section(window, "Data").isVisible()
     assert not classroom_enabled() and "data" in classroom_hidden(())  # the choice is remembered
@@ -155,3 +159,13 @@ def test_a_window_starts_in_classroom_mode_if_it_was_left_on(qtbot, classroom_se
         win.close()
         for key, value in zip(("window/state", "window/geometry"), saved_layout):
             s.remove(key) if value is None else s.setValue(key, value)
+
+
+def test_a_panel_without_lessons_says_so_and_cannot_start(qtbot):
+    from sandbox._qt.lessons_panel import LessonsPanel
+
+    panel = LessonsPanel([])
+    qtbot.addWidget(panel)
+    assert panel.title.text() == "No lessons found" and not panel.start_button.isEnabled()
+    with qtbot.assertNotEmitted(panel.startRequested):
+        panel.start()

@@ -11,6 +11,7 @@ in classroom mode (its saved layout has them hidden) still shows them when it is
 
 from __future__ import annotations
 
+import pyqtgraph as pg
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import QApplication, QGroupBox, QWidget
@@ -75,6 +76,8 @@ class ClassroomMode(QObject):
         self._font_before: QFont | None = None
         #: Docks that classroom mode hid (they were visible), by object name.
         self._hid_docks: set[str] = set()
+        #: The plots' axes it enlarged, with their tick and label fonts before.
+        self._axes_before: list[tuple[pg.AxisItem, QFont | None, QFont]] = []
 
     # ------------------------------------------------------------------------ the targets
 
@@ -105,6 +108,7 @@ class ClassroomMode(QObject):
         if on:
             self._font_before = QFont(app.font())
             _set_app_font(app, scaled(self._font_before, FONT_SCALE))
+            self._enlarge_axes()
             self.enabled = True
             self._apply()
         else:
@@ -113,6 +117,7 @@ class ClassroomMode(QObject):
             if self._font_before is not None:
                 _set_app_font(app, self._font_before)
             self._font_before = None
+            self._restore_axes()
         if remember:
             self._remember()
         self.enabledChanged.emit(self.enabled)
@@ -146,6 +151,24 @@ class ClassroomMode(QObject):
         speed = self._speed_action()
         if speed is not None:
             speed.setVisible(not (self.enabled and "speed" in self.hidden))
+
+    def _enlarge_axes(self) -> None:
+        """The plots set their tick fonts once, from the font they were made with: scale them."""
+        self._axes_before = []
+        for view in self._window.findChildren(pg.GraphicsView):
+            for item in view.items():
+                if isinstance(item, pg.AxisItem):
+                    tick = item.style.get("tickFont")
+                    label = QFont(item.label.font())
+                    self._axes_before.append((item, None if tick is None else QFont(tick), label))
+                    item.setStyle(tickFont=scaled(tick if tick is not None else item.font(), FONT_SCALE))
+                    item.label.setFont(scaled(label, FONT_SCALE))
+
+    def _restore_axes(self) -> None:
+        for axis, tick, label in self._axes_before:
+            axis.setStyle(tickFont=tick)
+            axis.label.setFont(label)
+        self._axes_before = []
 
     def _remember(self) -> None:
         set_classroom(self.enabled, tuple(sorted(self.hidden)), tuple(sorted(self._hid_docks)))
