@@ -3,16 +3,17 @@ stops at exactly zero.
 
 The subgradient l1·sign(W) alone never lands a weight on zero: it overshoots and flips the
 weight's sign back and forth by about lr·l1 each step.  Playground takes the data step, then the
-L1 step −lr·l1·sign(w), and sets a weight that this second step carries across zero to 0
-(sign(0) = 0 then keeps the L1 term from pushing it off again; only the data gradient can).
-That is what makes L1's "exactly zero" weights visible.
+L1 step −lr·l1·sign(w), and sets a weight that this second step carries across zero to 0.
+That is what makes L1's "exactly zero" weights visible.  (Playground also freezes such a weight
+for good; here sign(0) = 0 keeps the L1 term from pushing it off zero, but the data gradient may
+move it again.)
 
 Our optimizers propose one combined update Δw, so the rule reads: a weight that crosses zero
-and lands at most ``reach`` = lr·l1 beyond it is set to 0.  For plain SGD this is exactly
-Playground's rule (the data step left w on its own side, the L1 step crossed); a weight that
-the data gradient alone throws across zero (a too-large learning rate) crosses as it would
-without L1, so the non-finite guard still sees a diverging run.  Momentum, RMSProp and Adam
-use the same reach.
+and lands at most ``reach`` = lr·l1 beyond it is set to 0.  For plain SGD this is Playground's
+rule (the data step left w on its own side, the L1 step crossed; only a data step that ends at
+exactly 0 differs); a weight that the data gradient alone throws across zero (a too-large
+learning rate) crosses as it would without L1, so the non-finite guard still sees a diverging
+run.  Momentum, RMSProp and Adam use the same reach.
 """
 
 from __future__ import annotations
