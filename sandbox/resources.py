@@ -18,7 +18,7 @@ PACKAGED = "_resources"
 
 
 def _root() -> Path:
-    """The folder holding ``default.json``, ``examples/`` and ``icons/``."""
+    """The folder holding ``default.json``, ``examples/``, ``lessons/`` and ``icons/``."""
     package = files(__package__ or "sandbox")
     installed = package / PACKAGED  # a wheel: sandbox/_resources
     if installed.is_dir():
@@ -29,6 +29,7 @@ def _root() -> Path:
 RESOURCES = _root()
 DEFAULT_SESSION = RESOURCES / "default.json"
 EXAMPLES = RESOURCES / "examples"
+LESSONS = RESOURCES / "lessons"
 ICON = RESOURCES / "icons" / "backprop-sandbox.svg"
 
 
@@ -43,17 +44,25 @@ def icon_path() -> Path | None:
 
 
 def is_builtin(path: str | Path) -> bool:
-    """True for the shipped default session and the examples, which are never overwritten."""
+    """True for the shipped default session, the examples and the lessons, which are never
+    overwritten."""
     try:
         resolved = Path(path).resolve()
     except OSError:
         return False
-    return resolved == DEFAULT_SESSION.resolve() or resolved.parent == EXAMPLES.resolve()
+    return resolved == DEFAULT_SESSION.resolve() or resolved.parent in (EXAMPLES.resolve(), LESSONS.resolve())
 
 
 def example_sessions() -> list[Path]:
     """Every shipped example session, sorted by file name."""
     return sorted(EXAMPLES.glob("*.json")) if EXAMPLES.is_dir() else []
+
+
+def lessons():
+    """Every shipped lesson (:class:`~sandbox.session.lessons.Lesson`), sorted by file name."""
+    from .session.lessons import read_lessons
+
+    return read_lessons(LESSONS)
 
 
 def default_run():

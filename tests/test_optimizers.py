@@ -14,6 +14,7 @@ import pytest
 
 from sandbox.engine import OPTIMIZER_DEFAULTS, OPTIMIZERS, initial_state, loss_and_gradients, propose
 from sandbox.engine.optimizers import check_optimizer
+from sandbox.engine.regularizers import clip_l1_crossings
 from sandbox.session import DataSpec, Hyperparameters, NetworkSpec, TrainingRun
 
 SHAPES = [(3, 2), (2,), (2, 1), (1,)]
@@ -194,9 +195,13 @@ def test_step_gradient_matches_finite_differences_and_update_follows_the_optimiz
     rel = np.linalg.norm(grad - fd) / max(np.linalg.norm(grad) + np.linalg.norm(fd), 1e-8)
     assert rel <= 1e-6
 
-    # The update applied is the optimizer's proposal for exactly this gradient and state.
+    # The update applied is the optimizer's proposal for exactly this gradient and state (with
+    # l1 > 0, Playground's rule stops a weight that would cross zero at exactly zero).
     expected, expected_state = propose(run.hyper.optimizer, run.hyper.optimizer_hyper(),
                                        run.hyper.learning_rate, [grad], run.opt_state)
+    if run.hyper.l1 > 0:
+        expected = [clip_l1_crossings(flat0, expected[0], run._weight_slices,
+                                      run.hyper.learning_rate * run.hyper.l1)]
     assert run.update()
     assert run.last_update.tobytes() == expected[0].tobytes()
     assert run.flat.tobytes() == (flat0 + expected[0]).tobytes()

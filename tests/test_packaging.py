@@ -22,11 +22,13 @@ import pytest
 from sandbox.resources import (
     DEFAULT_SESSION,
     EXAMPLES,
+    LESSONS,
     default_run,
     default_session_path,
     example_sessions,
     icon_path,
     is_builtin,
+    lessons,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,6 +69,13 @@ def test_example_sessions_lists_all_nine_examples():
     assert not is_builtin(ROOT / "pyproject.toml")
 
 
+def test_the_lessons_are_built_in():
+    found = lessons()
+    assert len(found) >= 10
+    for lesson in found:
+        assert lesson.session_path.parent == LESSONS and is_builtin(lesson.session_path)
+
+
 def test_every_package_is_listed_for_the_wheel():
     """pyproject.toml lists the packages (to map resources/ into the wheel): a new package that
     is not listed would be missing from the wheel."""
@@ -80,7 +89,8 @@ def test_the_wheel_carries_every_resource_the_app_reads():
     config = pyproject()["tool"]["setuptools"]
     assert config["package-dir"]["sandbox._resources"] == "resources"
     package_data = config["package-data"]
-    needed = [DEFAULT_SESSION, *example_sessions(), icon_path()]
+    needed = [DEFAULT_SESSION, *example_sessions(), icon_path(), *sorted(LESSONS.iterdir())]
+    assert len(needed) > 10 + 2 * 10  # the lessons are there: a session and a text each
     for path in needed:
         folder = path.parent.relative_to(ROOT / "resources").parts
         package = ".".join(("sandbox._resources", *folder))
@@ -108,7 +118,9 @@ def test_the_accessors_find_the_resources_inside_an_installed_package(tmp_path):
         "import json, sandbox.resources as r\n"
         "print(json.dumps({'root': str(r.RESOURCES), 'examples': [p.name for p in r.example_sessions()],\n"
         "    'icon': str(r.icon_path()), 'default': r.default_session_path().is_file(),\n"
-        "    'builtin': r.is_builtin(r.example_sessions()[0]), 'step': r.default_run().step_count}))\n"
+        "    'builtin': r.is_builtin(r.example_sessions()[0]), 'step': r.default_run().step_count,\n"
+        "    'lessons': [l.name for l in r.lessons()], 'lesson_builtin': r.is_builtin(r.lessons()[0].session_path),\n"
+        "    'lesson_step': r.lessons()[0].load_run().step_count}))\n"
     )
     env = dict(os.environ, PYTHONPATH=str(site))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(tmp_path),
@@ -119,3 +131,5 @@ def test_the_accessors_find_the_resources_inside_an_installed_package(tmp_path):
     assert found["examples"] == EXPECTED_EXAMPLES
     assert found["icon"] == str(site / "sandbox" / "_resources" / "icons" / "backprop-sandbox.svg")
     assert found["default"] and found["builtin"] and found["step"] == 0
+    assert found["lessons"] == [lesson.name for lesson in lessons()] and found["lesson_builtin"]
+    assert found["lesson_step"] == 0

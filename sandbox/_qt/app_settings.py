@@ -35,3 +35,40 @@ def animate_phase_steps() -> bool:
 
 def set_animate_phase_steps(on: bool) -> None:
     settings().setValue(ANIMATE_PHASES_KEY, bool(on))
+
+
+#: View ▸ Classroom Mode: whether it is on, what it hides, and which docks it hid (shown again
+#: when it is left, also after a restart in classroom mode).
+CLASSROOM_KEY = "classroom/enabled"
+CLASSROOM_HIDDEN_KEY = "classroom/hidden"
+CLASSROOM_HID_DOCKS_KEY = "classroom/hid_docks"
+
+
+def _names(key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    value = settings().value(key, list(default))
+    if value is None:  # an empty list is stored as nothing at all
+        return ()
+    if isinstance(value, str):  # QSettings gives a one-item list back as a string
+        value = [value] if value else []
+    if not isinstance(value, (list, tuple)):
+        return default
+    return tuple(str(v) for v in value)
+
+
+def classroom_enabled() -> bool:
+    return bool(settings().value(CLASSROOM_KEY, False, type=bool))
+
+
+def classroom_hidden(default: tuple[str, ...]) -> tuple[str, ...]:
+    return _names(CLASSROOM_HIDDEN_KEY, default)
+
+
+def classroom_hid_docks() -> tuple[str, ...]:
+    return _names(CLASSROOM_HID_DOCKS_KEY, ())
+
+
+def set_classroom(enabled: bool, hidden: tuple[str, ...], hid_docks: tuple[str, ...]) -> None:
+    s = settings()
+    s.setValue(CLASSROOM_KEY, bool(enabled))
+    s.setValue(CLASSROOM_HIDDEN_KEY, list(hidden))
+    s.setValue(CLASSROOM_HID_DOCKS_KEY, list(hid_docks))

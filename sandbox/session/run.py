@@ -28,6 +28,7 @@ from ..engine import (
     initial_state,
     propose,
 )
+from ..engine.regularizers import clip_l1_crossings
 from .config import CSV_SOURCE, DataSpec, Hyperparameters, NetworkSpec, check_size
 from .datasets import Dataset, generate
 from .features import check_features, default_features, feature_labels, feature_matrix
@@ -337,6 +338,10 @@ class TrainingRun(RunStateIO):
         (delta,), new_state = propose(
             hyper.optimizer, hyper.optimizer_hyper(), hyper.learning_rate, [grad], self.opt_state
         )
+        if hyper.l1 > 0:
+            # Playground's L1 rule: a weight the L1 term carries across zero stops at exactly 0
+            # (w > 0 > w + Δw ≥ −lr·l1, or mirrored ⇒ Δw = −w); biases are not regularised.
+            delta = clip_l1_crossings(self.flat, delta, self._weight_slices, hyper.learning_rate * hyper.l1)
         new_flat = self.flat + delta
         # Everything committed must be finite: one vdot covers the parameters (and a NaN or inf
         # gradient, which makes them non-finite too), but a squared-gradient buffer overflows on
@@ -543,9 +548,14 @@ class TrainingRun(RunStateIO):
                 fwd = self._pending_forward or self.network.forward(self.weights, self.biases, self.X_train[idx])
                 back = self.network.backward(self.weights, fwd, self.Y_train[idx], self.hyper.l1, self.hyper.l2)
             grad = self.layout.pack(back.grad_weights, back.grad_biases)
-            (self._preview,), _ = propose(
+            (preview,), _ = propose(
                 self.hyper.optimizer, self.hyper.optimizer_hyper(), self.hyper.learning_rate, [grad], self.opt_state
             )
+            if self.hyper.l1 > 0:
+                # The same L1 rule as _apply: a weight that would cross zero stops at exactly 0.
+                preview = clip_l1_crossings(self.flat, preview, self._weight_slices,
+                                            self.hyper.learning_rate * self.hyper.l1)
+            self._preview = preview
         return self._preview
 
     def gradient_norms(self) -> list[float]:

@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from ...resources import example_sessions
 from ...viewstate import ViewMode
 from ..app_settings import set_animate_phase_steps
+from ..classroom import build_classroom_menu
 from .example_keys import build_example_menu
 from .exports import build_export_menu
 from .messages import example_title
@@ -115,6 +116,8 @@ def build_menus(self) -> None:
     view.addAction(self.controls_dock.toggleViewAction())
     view.addAction(self.inspector_dock.toggleViewAction())
     view.addAction(self.blame_dock.toggleViewAction())
+    view.addAction(self.lessons_dock.toggleViewAction())
+    build_classroom_menu(self, view)
     self.reset_layout_action = _action(view, "&Reset Layout", self.reset_layout)
     self.reset_layout_action.setToolTip("Put every panel back where it started, at the default window size")
 

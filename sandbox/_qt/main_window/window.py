@@ -23,6 +23,7 @@ from ..controls import ControlsPanel
 from ..inspector import Inspector
 from ..gradient_health import GradientHealthPlot
 from ..histograms_window import HistogramsWindow
+from ..lessons_panel import add_lessons_dock
 from ..history_scrubber import HistoryScrubber
 from ..loss_plot import LossPlot
 from ..canvas import NetworkCanvas
@@ -38,7 +39,7 @@ from .messages import HELP_TEXT, phase_message
 
 
 #: The version of the saved dock layout; bump it when docks are added or removed.
-WINDOW_STATE_VERSION = 2
+WINDOW_STATE_VERSION = 3
 
 
 class MainWindow(SessionFiles, QMainWindow):
@@ -146,6 +147,7 @@ class MainWindow(SessionFiles, QMainWindow):
         self.blame_ranking = BlameRanking(self.controller, themes)
         self.blame_dock = self._dock("Blame ranking", "blameDock", self.blame_ranking, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tabifyDockWidget(self.controls_dock, self.blame_dock)
+        self.lessons_dock = add_lessons_dock(self)  # a third tab; keeps self.lessons_panel
         self.controls_dock.raise_()
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -217,7 +219,7 @@ class MainWindow(SessionFiles, QMainWindow):
         """View ▸ Reset Layout: every dock back where it started, the default window size and
         splitter proportions (the next start remembers this layout)."""
         self.restoreState(self._default_state, WINDOW_STATE_VERSION)
-        for dock in (self.controls_dock, self.inspector_dock, self.blame_dock):
+        for dock in (self.controls_dock, self.inspector_dock, self.blame_dock, self.lessons_dock):
             dock.setFloating(False)
             dock.show()
         self.controls_dock.raise_()
