@@ -227,6 +227,39 @@ def test_huge_inputs_diverge_alike_on_both_paths(monkeypatch, optimizer, scale):
     assert fast.divergence == slow.divergence
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("bad_value", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("optimizer, buffer", [(o, b) for o, names in STATE_BUFFERS.items() for b in names])
+def test_a_non_finite_optimizer_buffer_is_refused_alike_on_both_paths(monkeypatch, optimizer, buffer, bad_value):
+    """The kernel's guard names the same buffer and layer as the numpy path's, and the refused
+    step changes nothing."""
+    def make():
+        run = TrainingRun.create(network=NetworkSpec((3, 2), ("tanh", "tanh")),
+                                 hyper=Hyperparameters(optimizer=optimizer, learning_rate=0.01))
+        run.train(7)
+        return run
+
+    for layer in range(3):
+        def corrupt(run, _layer=layer):
+            bufs = {k: [v[0].copy()] for k, v in run.opt_state.buffers.items()}
+            run.layout.unpack(bufs[buffer][0])[0][_layer].flat[0] = bad_value
+            for v in bufs.values():
+                v[0].setflags(write=False)
+            run.opt_state = OptimizerState(bufs, run.opt_state.t)
+            return run
+
+        slow, _, _ = on_numpy(monkeypatch, lambda: corrupt(make()), 0)
+        with monkeypatch.context() as patch:
+            patch.setenv(compiled.NO_COMPILE_ENV, "1")
+            assert not slow.step()
+        fast = corrupt(make())
+        before = run_bytes(fast)
+        assert not fast.step() and fast.step_path == "compiled"
+        assert fast.divergence == slow.divergence
+        assert (fast.divergence.quantity, fast.divergence.buffer, fast.divergence.layer) == ("optimizer_state", buffer, layer)
+        assert run_bytes(fast) == before
+
+
 def test_the_switch_forces_the_numpy_path_and_it_says_so(monkeypatch):
     monkeypatch.setenv(compiled.NO_COMPILE_ENV, "1")
     assert not compiled.available()
