@@ -87,7 +87,7 @@ def test_one_compiled_step_agrees_with_the_numpy_reference(case):
     layout, flat, X, Y, rows, state = make_case(sizes, acts, loss, optimizer, batch, seed)
     hyper, lr = dict(OPTIMIZER_DEFAULTS[optimizer]), 0.07
     step = CompiledStep(compiled.load(), sizes, acts, loss)
-    result = step(X, Y, rows, flat, optimizer, hyper, lr, l1, l2, state)
+    result = step(X, Y, rows, flat, state, step.settings(optimizer, hyper, lr, l1, l2))
 
     # The numpy reference: the engine's passes and optimizer, the session's records.
     net = Network(acts, loss)

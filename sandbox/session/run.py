@@ -29,7 +29,7 @@ from ..engine import (
     initial_state,
     propose,
 )
-from ..engine.compiled.step import CompiledStep, StepResult
+from ..engine.compiled.step import CompiledStep, StepResult, StepSettings
 from .config import CSV_SOURCE, DataSpec, Hyperparameters, NetworkSpec, check_size
 from .datasets import Dataset, generate
 from .features import check_features, default_features, feature_labels, feature_matrix
@@ -53,22 +53,23 @@ class _StepRecord:
     on its batch with the weights it ran with, once, when something asks (a snapshot)."""
 
     network: Network
+    layout: ParameterLayout
     X: Array
     Y: Array
     rows: Array
-    weights: list[Array]
-    biases: list[Array]
+    flat: Array
     l1: float
     l2: float
     forward: ForwardPass | None = None
     backward: BackwardPass | None = None
 
     def passes(self) -> tuple[ForwardPass, BackwardPass, Array, list[Array]]:
+        weights, biases = self.layout.unpack(self.flat)
         if self.forward is None:
-            self.forward = self.network.forward(self.weights, self.biases, self.X[self.rows])
+            self.forward = self.network.forward(weights, biases, self.X[self.rows])
         if self.backward is None:
-            self.backward = self.network.backward(self.weights, self.forward, self.Y[self.rows], self.l1, self.l2)
-        return self.forward, self.backward, self.rows, self.weights
+            self.backward = self.network.backward(weights, self.forward, self.Y[self.rows], self.l1, self.l2)
+        return self.forward, self.backward, self.rows, weights
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,10 @@ class TrainingRun(RunStateIO):
     last_step_version: int = -1
     #: (batch size, the compiled step or None for the numpy path) of the last step.
     _kernel_for: tuple[int, CompiledStep | None] | None = None
+    #: (hyperparameters, kernel, the kernel's form of them), remade when either changes.
+    _kernel_settings: tuple[Hyperparameters, CompiledStep, StepSettings] | None = None
+    #: (weights, biases) as views of ``flat``, made when first asked for after a change.
+    _params: tuple[list[Array], list[Array]] | None = None
     #: Called with the run after every applied step (a timeline takes its checkpoints so).
     step_hook: Callable[["TrainingRun"], None] | None = None
 
@@ -266,14 +271,31 @@ class TrainingRun(RunStateIO):
 
     def _propose_compiled(self, kernel: CompiledStep, idx: Array) -> StepResult:
         hyper = self.hyper
-        return kernel(self.X_train, self.Y_train, idx, self.flat, hyper.optimizer, hyper.optimizer_hyper(),
-                      hyper.learning_rate, hyper.l1, hyper.l2, self.opt_state)
+        cached = self._kernel_settings
+        if cached is None or cached[0] is not hyper or cached[1] is not kernel:
+            settings = kernel.settings(hyper.optimizer, hyper.optimizer_hyper(), hyper.learning_rate, hyper.l1, hyper.l2)
+            cached = self._kernel_settings = (hyper, kernel, settings)
+        return kernel(self.X_train, self.Y_train, idx, self.flat, self.opt_state, cached[2])
 
     def _set_flat(self, flat: Array) -> None:
         """Make ``flat`` the current parameters; ``weights`` and ``biases`` are views of it."""
-        flat.setflags(write=False)  # views made below inherit it: nothing may write in place
+        flat.setflags(write=False)  # views made of it inherit it: nothing may write in place
         self.flat = flat
-        self.weights, self.biases = self.layout.unpack(flat)
+        self._params = None
+
+    @property
+    def weights(self) -> list[Array]:
+        """The weight matrices W_l: read-only views of ``flat`` (made when first asked for)."""
+        if self._params is None:
+            self._params = self.layout.unpack(self.flat)
+        return self._params[0]
+
+    @property
+    def biases(self) -> list[Array]:
+        """The bias vectors b_l: read-only views of ``flat``."""
+        if self._params is None:
+            self._params = self.layout.unpack(self.flat)
+        return self._params[1]
 
     def update_by_layer(self, delta: Array | None) -> tuple[list[Array], list[Array]] | None:
         """A flat update vector (``last_update``, ``preview_update()``) as (ΔW, Δb) lists."""
@@ -437,7 +459,7 @@ class TrainingRun(RunStateIO):
         if result.quantity is not None:
             return self._diverged(Divergence(step_number, result.quantity, result.layer,
                                              hyper.learning_rate, buffer=result.buffer))
-        record = _StepRecord(self.network, self.X_train, self.Y_train, idx, self.weights, self.biases,
+        record = _StepRecord(self.network, self.layout, self.X_train, self.Y_train, idx, self.flat,
                              hyper.l1, hyper.l2, self._pending_forward, self._pending_backward)
         self._commit(result.new_flat, result.delta, result.new_state, result.data_loss,
                      result.grad_norms, result.update_ratios, record)

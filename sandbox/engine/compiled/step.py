@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
@@ -18,10 +17,10 @@ QUANTITY = (None, "loss", "gradient", "optimizer_state", "weights")
 
 _NO_BUFFER = np.zeros(0)
 _NO_BUFFER.setflags(write=False)
+_NO_OUTPUT = np.zeros(0)  # an output the kernel never writes (the optimizer has no such buffer)
 
 
-@dataclass(frozen=True)
-class StepResult:
+class StepResult(NamedTuple):
     """One proposed step, not committed.
 
     Attributes
@@ -49,6 +48,17 @@ class StepResult:
     new_state: OptimizerState
 
 
+class StepSettings(NamedTuple):
+    """The kernel's view of the training settings (made once per change of them)."""
+
+    optimizer: str
+    buffers: tuple[str, ...]
+    cfg: Array
+    hp: Array
+    beta1: float
+    beta2: float
+
+
 class CompiledStep:
     """The step kernel bound to one architecture.
 
@@ -69,69 +79,65 @@ class CompiledStep:
         self.depth = depth
         self._head = [depth, list(LOSSES).index(loss)]
         self._tail = [int(n) for n in layer_sizes] + [act_codes.index(a) for a in activations]
-        self._cfg: dict[str, Array] = {}
         self.size = sum(int(a) * int(b) + int(b) for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
 
-    def _config(self, optimizer: str) -> Array:
-        cfg = self._cfg.get(optimizer)
-        if cfg is None:
-            cfg = np.array(self._head + [OPTIMIZERS.index(optimizer)] + self._tail, dtype=np.int64)
-            cfg.setflags(write=False)
-            self._cfg[optimizer] = cfg
-        return cfg
+    def settings(self, optimizer: str, hyper: dict[str, float], lr: float, l1: float, l2: float) -> StepSettings:
+        """The settings in the kernel's form; pass them to every call while they hold."""
+        cfg = np.array(self._head + [OPTIMIZERS.index(optimizer)] + self._tail, dtype=np.int64)
+        own = {"momentum": ("beta",), "rmsprop": ("rho", "eps"), "adam": ("beta1", "beta2", "eps")}.get(optimizer, ())
+        values = [float(hyper[name]) for name in own]
+        hp = np.array([lr, l1, l2, *values] + [0.0] * (4 - len(values)), dtype=np.float64)
+        for array in (cfg, hp):
+            array.setflags(write=False)
+        return StepSettings(optimizer, STATE_BUFFERS[optimizer], cfg, hp,
+                            float(hyper.get("beta1", 0.0)), float(hyper.get("beta2", 0.0)))
 
-    def __call__(self, X: Array, Y: Array, rows: Array, flat: Array, optimizer: str,
-                 hyper: dict[str, float], lr: float, l1: float, l2: float,
-                 state: OptimizerState) -> StepResult:
+    def __call__(self, X: Array, Y: Array, rows: Array, flat: Array, state: OptimizerState,
+                 settings: StepSettings) -> StepResult:
         """Propose one step on the batch ``X[rows]``, ``Y[rows]`` from ``flat`` and ``state``.
 
         Neither ``flat`` nor ``state`` is modified; the arrays of the result are new.
         """
-        names = STATE_BUFFERS[optimizer]
-        buffers = state.buffers
-        buf0 = buffers[names[0]][0] if names else _NO_BUFFER
-        buf1 = buffers[names[1]][0] if len(names) > 1 else _NO_BUFFER
-        t = state.t
-        if optimizer == "adam":
-            t += 1
-            # As propose folds them: −η/(1 − β₁ᵗ) and √(1 − β₂ᵗ).
-            hp = (-lr / (1.0 - hyper["beta1"] ** t), l1, l2, hyper["beta1"], hyper["beta2"], hyper["eps"],
-                  float(np.sqrt(1.0 - hyper["beta2"] ** t)))
-        elif optimizer == "rmsprop":
-            t += 1
-            hp = (lr, l1, l2, hyper["rho"], hyper["eps"], 0.0, 0.0)
-        elif optimizer == "momentum":
-            t += 1
-            hp = (lr, l1, l2, hyper["beta"], 0.0, 0.0, 0.0)
-        else:
-            hp = (lr, l1, l2, 0.0, 0.0, 0.0, 0.0)
-        hp_array = np.array(hp)
-        hp_array.setflags(write=False)
+        names = settings.buffers
         size = self.size
+        hp = settings.hp
+        t = state.t
+        if names:
+            t += 1
+            buf0 = state.buffers[names[0]][0]
+            new_buf0 = np.empty(size)
+            if len(names) > 1:
+                buf1 = state.buffers[names[1]][0]
+                new_buf1 = np.empty(size)
+                # Adam: as propose folds them, −η/(1 − β₁ᵗ) in place of η and √(1 − β₂ᵗ).
+                hp = hp.copy()
+                hp[0] = -hp[0] / (1.0 - settings.beta1**t)
+                hp[6] = np.sqrt(1.0 - settings.beta2**t)
+            else:
+                buf1, new_buf1 = _NO_BUFFER, _NO_OUTPUT
+        else:
+            buf0 = buf1 = _NO_BUFFER
+            new_buf0 = new_buf1 = _NO_OUTPUT
         new_flat = np.empty(size)
         delta = np.empty(size)
-        new_buf0 = np.empty(size) if names else np.empty(0)
-        new_buf1 = np.empty(size) if len(names) > 1 else np.empty(0)
         depth = self.depth
         stats = np.empty(2 + 2 * depth)
         info = np.empty(3, dtype=np.int64)
-        self._kernel(X, Y, rows, flat, buf0, buf1, self._config(optimizer), hp_array,
+        self._kernel(X, Y, rows, flat, buf0, buf1, settings.cfg, hp,
                      new_flat, delta, new_buf0, new_buf1, stats, info)
-        status = int(info[0])
-        if optimizer == "sgd":
+        status, layer, buffer = info.tolist()
+        if not names:
             new_state = state
+        elif len(names) > 1:
+            new_state = OptimizerState({names[0]: [new_buf0], names[1]: [new_buf1]}, t)
         else:
-            kept = {names[0]: [new_buf0]}
-            if len(names) > 1:
-                kept[names[1]] = [new_buf1]
-            new_state = OptimizerState(kept, t)
+            new_state = OptimizerState({names[0]: [new_buf0]}, t)
         values = stats.tolist()
         return StepResult(
             QUANTITY[status],
-            None if status <= 1 else int(info[1]),
-            names[int(info[2])] if status == 3 else None,
+            None if status <= 1 else layer,
+            names[buffer] if status == 3 else None,
             values[0], values[1],
             values[2 : 2 + depth], values[2 + depth :],
             new_flat, delta, new_state,
         )
-
