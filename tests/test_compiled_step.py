@@ -124,16 +124,25 @@ def default_run(**hyper) -> TrainingRun:
     return TrainingRun.create(hyper=Hyperparameters(**hyper))
 
 
-def test_the_default_session_takes_the_compiled_path_and_a_huge_network_the_numpy_one():
+def test_the_path_is_a_function_of_the_architecture_and_batch_size():
     assert default_run().step_path == "compiled"
     big = TrainingRun.create(DataSpec(n_points=2000), network=NetworkSpec((64, 64, 64), ("relu",) * 3),
                              hyper=Hyperparameters(batch_size=256))
-    assert big.step_path == "numpy"
+    assert big.step_path == "numpy"  # BLAS products dominate
     # The same sizes decide alike every time; a batch size change may switch the path.
-    assert compiled.path_for(big.layer_sizes, 256) == "numpy"
-    assert compiled.path_for(big.layer_sizes, 1) == "compiled"
+    acts = big.activation_names
+    assert [compiled.path_for(big.layer_sizes, acts, 256) for _ in range(3)] == ["numpy"] * 3
+    assert compiled.path_for(big.layer_sizes, acts, 1) == "compiled"
     big.set_hyperparameters(batch_size=1)
     assert big.step_path == "compiled"
+    big.set_hyperparameters(batch_size=256)
+    assert big.step_path == "numpy"
+    # Exp-like activations on a large batch: numpy's vectorised ufuncs.
+    sizes = (7, 8, 8, 8, 8, 8, 8, 1)
+    tanh = ("tanh",) * 6 + ("sigmoid",)
+    assert compiled.path_for(sizes, tanh, 10) == "compiled"
+    assert compiled.path_for(sizes, tanh, 500) == "numpy"
+    assert compiled.path_for(sizes, ("relu",) * 6 + ("sigmoid",), 500) == "compiled"
 
 
 def run_bytes(run: TrainingRun) -> tuple:

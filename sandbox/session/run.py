@@ -264,7 +264,7 @@ class TrainingRun(RunStateIO):
         if cached is not None and cached[0] == batch:
             return cached[1]
         kernel = None
-        if compiled.path_for(self.layer_sizes, batch) == "compiled":
+        if compiled.path_for(self.layer_sizes, self.activation_names, batch) == "compiled":
             kernel = CompiledStep(compiled.load(), self.layer_sizes, self.activation_names, self.network_spec.loss)
         self._kernel_for = (batch, kernel)
         return kernel

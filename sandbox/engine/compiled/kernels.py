@@ -205,42 +205,43 @@ def output_loss(loss, act, zL, aL, Y, rows, n, m, g):
 
 
 @njit(cache=True)
-def segment_bad(v, start, stop):
-    """Whether v[start:stop] holds a non-finite value."""
-    for q in range(start, stop):
+def any_bad(v):
+    """Whether v holds a non-finite value."""
+    for q in range(v.shape[0]):
         if not math.isfinite(v[q]):
             return True
     return False
 
 
 @njit(cache=True)
-def finite_norm(v, start, stop):
-    """‖v[start:stop]‖₂, finite for every finite v (as ``scoring.finite_norm``)."""
+def finite_norm(v):
+    """‖v‖₂, finite for every finite v (as ``scoring.finite_norm``)."""
+    size = v.shape[0]
     squares = 0.0
-    for q in range(start, stop):
+    for q in range(size):
         squares += v[q] * v[q]
     if math.isfinite(squares):
         return math.sqrt(squares)
     scale = 0.0
-    for q in range(start, stop):
+    for q in range(size):
         x = abs(v[q])
         if x > scale or x != x:
             scale = x
     if not math.isfinite(scale):
         return math.inf
     squares = 0.0
-    for q in range(start, stop):
+    for q in range(size):
         x = v[q] / scale
         squares += x * x
     return min(scale * math.sqrt(squares), FLOAT_MAX)
 
 
 @njit(cache=True)
-def update_ratio(delta, flat, start, stop):
+def update_ratio(delta, flat):
     """‖Δ‖/‖W‖ over one weight segment, as ``scoring.update_ratios`` computes it."""
     moved = 0.0
     size = 0.0
-    for q in range(start, stop):
+    for q in range(delta.shape[0]):
         moved += delta[q] * delta[q]
         size += flat[q] * flat[q]
     if 0.0 < size < math.inf and moved < math.inf:
@@ -248,7 +249,7 @@ def update_ratio(delta, flat, start, stop):
     # A sum of squares overflowed or underflowed (or the weights are zero): scale first.
     w_scale = 0.0
     d_scale = 0.0
-    for q in range(start, stop):
+    for q in range(delta.shape[0]):
         w_scale = max(w_scale, abs(flat[q]))
         d_scale = max(d_scale, abs(delta[q]))
     if w_scale == 0:
@@ -257,7 +258,7 @@ def update_ratio(delta, flat, start, stop):
         return 0.0
     dd = 0.0
     ww = 0.0
-    for q in range(start, stop):
+    for q in range(delta.shape[0]):
         x = delta[q] / d_scale
         y = flat[q] / w_scale
         dd += x * x
@@ -266,6 +267,65 @@ def update_ratio(delta, flat, start, stop):
     if ratio != ratio:
         return math.nan
     return min(ratio, FLOAT_MAX)
+
+
+# The loops over a layer's units take views that start at index 0: with an offset numba cannot
+# tell an index is never negative, checks each for wrap-around, and nothing is vectorised.
+
+
+@njit(cache=True)
+def forward_layer(a, W, b, z, n, fin, fout):
+    """z_{l+1} = a_l W_l + b_l for the batch: each sum over k in order, then + b."""
+    for i in range(n):
+        zb = i * fout
+        ab = i * fin
+        for j in range(fout):
+            z[zb + j] = 0.0
+        for k in range(fin):
+            aik = a[ab + k]
+            wk = k * fout
+            for j in range(fout):
+                z[zb + j] += aik * W[wk + j]
+        for j in range(fout):
+            z[zb + j] += b[j]
+
+
+@njit(cache=True)
+def layer_gradients(a, G, gW, gb, n, fin, fout):
+    """∂J/∂W_l = a_lᵀ (δ_{l+1}/n) and ∂J/∂b_l = Σ_i δ_{l+1,i}/n, summed over the batch in order."""
+    for q in range(fin * fout):
+        gW[q] = 0.0
+    for j in range(fout):
+        gb[j] = 0.0
+    for i in range(n):
+        gi = i * fout
+        ab = i * fin
+        for k in range(fin):
+            aik = a[ab + k]
+            wk = k * fout
+            for j in range(fout):
+                gW[wk + j] += aik * G[gi + j]  # ∂J/∂W_l[k, j] += a_l[i, k] · ∂J/∂z_{l+1}[i, j]
+        for j in range(fout):
+            gb[j] += G[gi + j]  # ∂J/∂b_l[j] += ∂J/∂z_{l+1}[i, j]
+
+
+@njit(cache=True)
+def back_through_weights(G, W, WT, GA, n, fin, fout):
+    """∂J/∂a_l = ∂J/∂z_{l+1} W_lᵀ.  Through Wᵀ laid out row by row, each sum runs over j in
+    order (as a dot product would) while the inner loop runs along contiguous k."""
+    for k in range(fin):
+        for j in range(fout):
+            WT[j * fin + k] = W[k * fout + j]
+    for i in range(n):
+        gi = i * fout
+        ga = i * fin
+        for k in range(fin):
+            GA[ga + k] = 0.0
+        for j in range(fout):
+            gij = G[gi + j]
+            wj = j * fin
+            for k in range(fin):
+                GA[ga + k] += gij * WT[wj + k]  # ∂J/∂a_l[i, k] += ∂J/∂z_{l+1}[i, j] · W_l[k, j]
 
 
 def _train_step(X, Y, rows, flat, buf0, buf1, cfg, hp, new_flat, delta, new_buf0, new_buf1, stats, info):
@@ -316,18 +376,8 @@ def _train_step(X, Y, rows, flat, buf0, buf1, cfg, hp, new_flat, delta, new_buf0
         fout = sizes[l + 1]
         w0 = woff[l]
         b0 = w0 + fin * fout
-        ab = aoff[l]
-        for i in range(n):
-            zb = zoff[l] + i * fout
-            for j in range(fout):
-                Z[zb + j] = 0.0
-            for k in range(fin):
-                aik = A[ab + i * fin + k]
-                wk = w0 + k * fout
-                for j in range(fout):
-                    Z[zb + j] += aik * flat[wk + j]
-            for j in range(fout):
-                Z[zb + j] += flat[b0 + j]
+        forward_layer(A[aoff[l] : aoff[l + 1]], flat[w0:b0], flat[b0 : b0 + fout], Z[zoff[l] : zoff[l + 1]],
+                      n, fin, fout)
         activate(acts[l], Z[zoff[l] : zoff[l + 1]], A[aoff[l + 1] : aoff[l + 2]], n, fout)
 
     # Loss and δ_L = ∂ℓ/∂z_L (per example), then ∂J/∂z_L = δ_L / n.
@@ -366,33 +416,19 @@ def _train_step(X, Y, rows, flat, buf0, buf1, cfg, hp, new_flat, delta, new_buf0
 
     # Backward, layer by layer from the output.
     grad = np.empty(flat.shape[0])
+    largest = 0
+    for l in range(depth):
+        largest = max(largest, sizes[l] * sizes[l + 1])
+    WT = np.empty(largest)
     for l in range(depth - 1, -1, -1):
         fin = sizes[l]
         fout = sizes[l + 1]
         w0 = woff[l]
         b0 = w0 + fin * fout
-        ab = aoff[l]
-        for q in range(w0, woff[l + 1]):
-            grad[q] = 0.0
-        for i in range(n):
-            gb = i * fout
-            for k in range(fin):
-                aik = A[ab + i * fin + k]
-                wk = w0 + k * fout
-                for j in range(fout):
-                    grad[wk + j] += aik * G[gb + j]  # ∂J/∂W_l = a_lᵀ (δ_{l+1}/n)
-            for j in range(fout):
-                grad[b0 + j] += G[gb + j]  # ∂J/∂b_l = Σ_i δ_{l+1,i}/n
+        layer_gradients(A[aoff[l] : aoff[l + 1]], G, grad[w0:b0], grad[b0 : b0 + fout], n, fin, fout)
         if l:
             # ∂J/∂a_l = ∂J/∂z_{l+1} W_lᵀ, then ∂J/∂z_l = f'(z_l) ⊙ ∂J/∂a_l
-            for i in range(n):
-                gb = i * fout
-                for k in range(fin):
-                    wk = w0 + k * fout
-                    s = 0.0
-                    for j in range(fout):
-                        s += G[gb + j] * flat[wk + j]
-                    GA[i * fin + k] = s
+            back_through_weights(G, flat[w0:b0], WT, GA, n, fin, fout)
             backprop(acts[l - 1], Z[zoff[l - 1] : zoff[l]], A[aoff[l] : aoff[l + 1]], GA, n, fin)
             G, GA = GA, G
     if l1 != 0.0:
@@ -445,7 +481,7 @@ def _train_step(X, Y, rows, flat, buf0, buf1, cfg, hp, new_flat, delta, new_buf0
     # The guard, in its order: the gradient (from the output layer down), then each buffer,
     # then the parameters; the first non-finite one is the cause.
     for l in range(depth - 1, -1, -1):
-        if segment_bad(grad, woff[l], woff[l + 1]):
+        if any_bad(grad[woff[l] : woff[l + 1]]):
             info[0] = BAD_GRADIENT
             info[1] = l
             return
@@ -453,13 +489,13 @@ def _train_step(X, Y, rows, flat, buf0, buf1, cfg, hp, new_flat, delta, new_buf0
     for b in range(n_buffers):
         buf = new_buf0 if b == 0 else new_buf1
         for l in range(depth):
-            if segment_bad(buf, woff[l], woff[l + 1]):
+            if any_bad(buf[woff[l] : woff[l + 1]]):
                 info[0] = BAD_STATE
                 info[1] = l
                 info[2] = b
                 return
     for l in range(depth):
-        if segment_bad(new_flat, woff[l], woff[l + 1]):
+        if any_bad(new_flat[woff[l] : woff[l + 1]]):
             info[0] = BAD_WEIGHTS
             info[1] = l
             return
@@ -467,8 +503,8 @@ def _train_step(X, Y, rows, flat, buf0, buf1, cfg, hp, new_flat, delta, new_buf0
     # What the step records: ‖∂J/∂W_l‖ and ‖ΔW_l‖/‖W_l‖ (W before the step) per layer.
     for l in range(depth):
         stop = woff[l] + sizes[l] * sizes[l + 1]
-        stats[2 + l] = finite_norm(grad, woff[l], stop)
-        stats[2 + depth + l] = update_ratio(delta, flat, woff[l], stop)
+        stats[2 + l] = finite_norm(grad[woff[l] : stop])
+        stats[2 + depth + l] = update_ratio(delta[woff[l] : stop], flat[woff[l] : stop])
 
 
 _ro2 = types.Array(types.float64, 2, "C", readonly=True)
