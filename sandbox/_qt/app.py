@@ -126,6 +126,11 @@ def _xcb_plugin_problem(plugin: str | None = None) -> str | None:
 
 def run_app(path: str | None) -> int:
     """Open the main window on ``path`` (or the default session) and run the event loop."""
+    from ..engine import compiled
+
+    # First, so the kernels compile (or load from the cache) while the window is built; the
+    # worker's first step or snapshot waits for them (with a note in the status bar).
+    compiled.start_loading()
     from ..resources import default_run
     from ..session.loading import is_csv, open_path
     from .main_window import MainWindow

@@ -32,12 +32,16 @@ import traceback
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from ..engine import compiled
 from ..session import TrainingRun
 from ..session import commands as cmd
 from ..session.loading import open_path
 from ..session.session_file import SessionFileError, save
 from ..session.snapshot import HistoryCursor, Snapshot, make_snapshot
 from ..session.workspace import Workspace
+
+#: The status-bar note once the kernels that were being prepared are ready.
+READY_NOTE = "The compiled engine is ready."
 
 #: Seconds the worker waits for the GUI to acknowledge a snapshot before publishing again.
 ACK_TIMEOUT = 0.25
@@ -162,7 +166,15 @@ class TrainingWorker(QObject):
     def run(self) -> None:
         """The loop: apply commands, train, publish.  Returns after a ``Quit`` command."""
         np.seterr(all="ignore")  # overflow is handled by the run's non-finite guard
+        # The kernels may still be compiling (the app's first launch): the first snapshot or step
+        # waits for them in compiled.load(), and the status bar says why.
+        preparing = compiled.is_loading()
+        if preparing:
+            self.noted.emit(compiled.PREPARING_NOTE)
         while True:
+            if preparing and not compiled.is_loading():
+                preparing = False
+                self.noted.emit(READY_NOTE)
             try:
                 for command, generation in self._next_commands():
                     if isinstance(command, cmd.Quit):

@@ -10,6 +10,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
+from ...engine import compiled
 from ...resources import is_builtin
 from ...session import TrainingRun
 from ...session.snapshot import Snapshot
@@ -158,7 +159,7 @@ class MainWindow(SessionFiles, QMainWindow):
         c.sessionSaved.connect(self._on_controller_session_saved)
         c.saveFinished.connect(self._on_controller_save_finished)
         c.workerCrashed.connect(self._on_controller_worker_crashed)
-        c.noted.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        c.noted.connect(self._show_note)
         themes.themeChanged.connect(self._on_themes_theme_changed)
         self._on_themes_theme_changed(themes.theme)
         self._update_title(modified=False)
@@ -309,12 +310,14 @@ class MainWindow(SessionFiles, QMainWindow):
     def show_help(self) -> None:
         QMessageBox.information(self, "How to read the canvas", HELP_TEXT)
 
+    def _show_note(self, text: str) -> None:
+        # The compiled engine's "preparing" note stays until the worker says it is ready.
+        self.statusBar().showMessage(text, 0 if text == compiled.PREPARING_NOTE else 8000)
+
     def show_about(self) -> None:
         from ... import __version__
 
-        QMessageBox.about(self, "About Backprop Sandbox",
-                          f"Backprop Sandbox {__version__}\n\nSee, step and edit every gradient of a small "
-                          "neural network.")
+        QMessageBox.about(self, "About Backprop Sandbox", about_text(__version__, compiled.describe()))
 
     # ---------------------------------------------------------------------------- theme
 
@@ -380,3 +383,10 @@ class MainWindow(SessionFiles, QMainWindow):
             s.setValue("window/state", self.saveState(WINDOW_STATE_VERSION))
         self.controller.shutdown()
         event.accept()
+
+
+def about_text(version: str, engine: str) -> str:
+    """Help ▸ About: the version, what the app is, and which training path runs (the numpy
+    fallback says so)."""
+    return (f"Backprop Sandbox {version}\n\nSee, step and edit every gradient of a small neural network."
+            f"\n\nTraining engine: {engine}.")

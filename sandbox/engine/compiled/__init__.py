@@ -40,6 +40,10 @@ CHEAP_ACTIVATIONS = frozenset({"linear", "relu", "leaky_relu"})
 _lock = threading.Lock()
 _kernels = None
 _failure: str | None = None
+_loader: threading.Thread | None = None
+
+#: What the app's status bar says while a training command waits for the kernels.
+PREPARING_NOTE = "Preparing the compiled engine… (compiling it takes a while on the first launch only)"
 
 
 def disabled_by_env() -> bool:
@@ -64,6 +68,29 @@ def load():
             else:
                 _kernels = kernels
     return _kernels
+
+
+def start_loading() -> None:
+    """Compile (or load from the cache) the kernels in a background thread, so a window can
+    open meanwhile.  Whatever needs them first (a step, a snapshot's preview) waits in
+    :func:`load` until they are ready; nothing falls back to numpy because they are late."""
+    global _loader
+    if disabled_by_env() or _kernels is not None or _failure is not None or _loader is not None:
+        return
+    _loader = threading.Thread(target=load, name="compile-kernels", daemon=True)
+    _loader.start()
+
+
+def is_loading() -> bool:
+    """Whether the background thread of :func:`start_loading` is still preparing the kernels."""
+    return _loader is not None and _loader.is_alive()
+
+
+def describe() -> str:
+    """:func:`reason`, without waiting for the kernels: says so while they are prepared."""
+    if is_loading():
+        return "compiled (numba): being prepared, which takes a while on the first launch only"
+    return reason()
 
 
 def available() -> bool:
@@ -106,5 +133,6 @@ def path_for(layer_sizes: Sequence[int], activations: Sequence[str], batch_size:
     return "compiled" if available() else "numpy"
 
 
-__all__ = ["MAX_LOOP_TRANSCENDENTALS", "MAX_LOOP_WORK", "NO_COMPILE_ENV", "available", "load", "loop_work",
-           "path_for", "reason", "transcendentals"]
+__all__ = ["MAX_LOOP_TRANSCENDENTALS", "MAX_LOOP_WORK", "NO_COMPILE_ENV", "PREPARING_NOTE", "available",
+           "describe", "is_loading", "load", "loop_work", "path_for", "reason", "start_loading",
+           "transcendentals"]
