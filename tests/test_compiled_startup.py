@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 from PySide6.QtCore import Qt
@@ -57,6 +58,24 @@ def test_a_step_asked_for_while_the_kernels_are_prepared_waits_for_them(qtbot, m
     assert twin.step()
     assert run.flat.tobytes() == twin.flat.tobytes()  # the same step a headless run takes
     assert notes.index(compiled.PREPARING_NOTE) < notes.index(READY_NOTE)
+
+
+def test_quitting_while_the_kernels_are_prepared_ends_the_worker_at_once(qtbot, monkeypatch):
+    monkeypatch.setattr(compiled, "_deferred", False)
+    compiled_loaded = compiled._kernels
+    monkeypatch.setattr(compiled, "_kernels", None)  # as on a launch: nothing loaded yet
+    compiled.defer_loading()
+    assert compiled.is_loading()
+    monkeypatch.setattr(compiled, "_kernels", compiled_loaded)
+    notes: list[str] = []
+    worker = TrainingWorker(small_run())
+    worker.noted.connect(notes.append, Qt.ConnectionType.DirectConnection)
+    worker.start()
+    qtbot.waitUntil(lambda: compiled.PREPARING_NOTE in notes, timeout=5000)
+    start = time.perf_counter()
+    assert worker.stop(timeout_ms=5000)
+    assert time.perf_counter() - start < 2.0
+    assert worker.take() is None  # no snapshot was made (it would have needed the kernels)
 
 
 def test_about_names_the_training_path_and_the_fallback(monkeypatch):

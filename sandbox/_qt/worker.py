@@ -112,6 +112,8 @@ class TrainingWorker(QObject):
         self._command_waiting = False
         self._needed_before = True
         self._thread: QThread | None = None
+        #: Commands that arrived while the worker waited for the compiled kernels.
+        self._held: list[tuple[cmd.Command, int]] = []
 
     # ---------------------------------------------------------------- called from the GUI
 
@@ -166,15 +168,10 @@ class TrainingWorker(QObject):
     def run(self) -> None:
         """The loop: apply commands, train, publish.  Returns after a ``Quit`` command."""
         np.seterr(all="ignore")  # overflow is handled by the run's non-finite guard
-        # The kernels may still be compiling (the app's first launch): the first snapshot or step
-        # waits for them in compiled.load(), and the status bar says why.
-        preparing = compiled.is_loading()
-        if preparing:
-            self.noted.emit(compiled.PREPARING_NOTE)
+        if not self._wait_for_kernels():
+            self.finished.emit()
+            return
         while True:
-            if preparing and not compiled.is_loading():
-                preparing = False
-                self.noted.emit(READY_NOTE)
             try:
                 for command, generation in self._next_commands():
                     if isinstance(command, cmd.Quit):
@@ -191,10 +188,29 @@ class TrainingWorker(QObject):
                 self._needs_snapshot = False
                 self.crashed.emit(traceback.format_exc())
 
+    def _wait_for_kernels(self) -> bool:
+        """While the compiled kernels are being prepared (the app's launch), wait for them before
+        the first snapshot or step, holding the commands that arrive (a step waits, it does not
+        train on numpy instead), with a note in the status bar.  False if a Quit came first."""
+        if not compiled.is_loading():
+            return True
+        self.noted.emit(compiled.PREPARING_NOTE)
+        while compiled.is_loading():
+            try:
+                command, generation = self._queue.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if isinstance(command, cmd.Quit):
+                return False
+            self._held.append((command, generation))
+        self.noted.emit(READY_NOTE if compiled.available() else f"Training on {compiled.reason()}.")
+        return True
+
     def _next_commands(self) -> list[tuple[cmd.Command, int]]:
-        """Every queued command; waits when there is nothing else to do."""
-        commands: list[tuple[cmd.Command, int]] = []
-        if not self._playing and not self._needs_snapshot:
+        """Every queued command (first any held while the kernels were prepared); waits when
+        there is nothing else to do."""
+        commands, self._held = self._held, []
+        if not commands and not self._playing and not self._needs_snapshot:
             commands.append(self._queue.get())  # idle: sleep until the GUI asks for something
         elif self._playing:
             # Leave the interpreter to the GUI while it draws the snapshot just published (the

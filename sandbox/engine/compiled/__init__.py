@@ -41,6 +41,8 @@ _lock = threading.Lock()
 _kernels = None
 _failure: str | None = None
 _loader: threading.Thread | None = None
+#: Set by :func:`defer_loading` until :func:`start_loading` runs.
+_deferred = False
 
 #: What the app's status bar says while a training command waits for the kernels.
 PREPARING_NOTE = "Preparing the compiled engine… (compiling it takes a while on the first launch only)"
@@ -70,11 +72,21 @@ def load():
     return _kernels
 
 
+def defer_loading() -> None:
+    """Say that :func:`start_loading` will come (the app calls it once its window is shown):
+    until the kernels are ready, :func:`is_loading` is true, so the worker waits for them
+    instead of compiling them itself while the window is being built."""
+    global _deferred
+    if not disabled_by_env() and _kernels is None and _failure is None and _loader is None:
+        _deferred = True
+
+
 def start_loading() -> None:
-    """Compile (or load from the cache) the kernels in a background thread, so a window can
-    open meanwhile.  Whatever needs them first (a step, a snapshot's preview) waits in
-    :func:`load` until they are ready; nothing falls back to numpy because they are late."""
-    global _loader
+    """Compile (or load from the cache) the kernels in a background thread.  Whatever needs them
+    first (a step, a snapshot's preview) waits in :func:`load` until they are ready; nothing
+    falls back to numpy because they are late."""
+    global _loader, _deferred
+    _deferred = False
     if disabled_by_env() or _kernels is not None or _failure is not None or _loader is not None:
         return
     _loader = threading.Thread(target=load, name="compile-kernels", daemon=True)
@@ -82,8 +94,8 @@ def start_loading() -> None:
 
 
 def is_loading() -> bool:
-    """Whether the background thread of :func:`start_loading` is still preparing the kernels."""
-    return _loader is not None and _loader.is_alive()
+    """Whether the kernels are being prepared in the background (or will be: deferred)."""
+    return _deferred or (_loader is not None and _loader.is_alive())
 
 
 def describe() -> str:
@@ -134,5 +146,5 @@ def path_for(layer_sizes: Sequence[int], activations: Sequence[str], batch_size:
 
 
 __all__ = ["MAX_LOOP_TRANSCENDENTALS", "MAX_LOOP_WORK", "NO_COMPILE_ENV", "PREPARING_NOTE", "available",
-           "describe", "is_loading", "load", "loop_work", "path_for", "reason", "start_loading",
+           "defer_loading", "describe", "is_loading", "load", "loop_work", "path_for", "reason", "start_loading",
            "transcendentals"]
