@@ -191,6 +191,7 @@ class TrainingRun(RunStateIO):
         self.layer_sizes = (X.shape[1],) + spec.hidden_sizes + (Y.shape[1],)
         check_size(self.layer_sizes, len(ds))  # before any parameter or pass is built
         self.layout = ParameterLayout(self.layer_sizes)
+        self._kernel_for = self._kernel_settings = None  # the compiled step is the network's
         # Where each W_l lies in the flat vector (W_0, b_0, W_1, …), for the per-step update ratios.
         ends = np.cumsum([int(np.prod(shape)) for shape in self.layout.shapes])
         self._weight_slices = [slice(int(end - np.prod(shape)), int(end))

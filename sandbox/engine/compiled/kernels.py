@@ -7,7 +7,8 @@ The maths is the numpy engine's, line for line (``network.py``, ``activations.py
 ``losses.py``, ``optimizers.py``, and the session's guard and step records), written as plain
 loops over the flat arrays.  Sums run in index order, so a kernel's result differs from numpy's
 (which sums pairwise or in BLAS) by rounding only, and is the same on every call.  No fastmath:
-reassociating a sum would make results depend on the compiler's mood.
+reassociating a sum would make results depend on the compiler's mood.  numpy's error model: a
+division by zero gives ±inf or NaN (which the guard then reports) rather than raising, as in numpy.
 
 Layout (as ``ParameterLayout``): ``flat = [W_0, b_0, W_1, b_1, …]`` with ``W_l`` row-major
 (n_l, n_{l+1}).  Activations ``a_0 … a_L`` and pre-activations ``z_1 … z_L`` live in two flat
@@ -41,7 +42,7 @@ LOGE2 = math.log(2.0)
 FLOAT_MAX = 1.7976931348623157e308
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def logaddexp0(x):
     """log(1 + e^x), exactly as numpy's ``logaddexp(0, x)`` evaluates it (no overflow)."""
     if x == 0.0:
@@ -54,13 +55,13 @@ def logaddexp0(x):
     return tmp  # NaN
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def sigmoid(z):
     """σ(z) = exp(−log(1 + e^(−z))), as ``activations.sigmoid``."""
     return math.exp(-logaddexp0(-z))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def activate(code, z, a, n, m):
     """a = f(z) for the (n, m) block ``z`` (flat, row-major), written into ``a``."""
     size = n * m
@@ -108,7 +109,7 @@ def activate(code, z, a, n, m):
                 a[base + k] = a[base + k] / total
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def row_max(z, base, m):
     """max of z[base : base + m], NaN if any entry is NaN (as ndarray.max)."""
     best = z[base]
@@ -121,7 +122,7 @@ def row_max(z, base, m):
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def backprop(code, z, a, g, n, m):
     """δ_z = δ_a ⊙ f'(z) in place: ``g`` holds ∂J/∂a on entry and ∂J/∂z on return."""
     size = n * m
@@ -162,7 +163,7 @@ def backprop(code, z, a, g, n, m):
                 g[base + k] = a[base + k] * (g[base + k] - dot)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def output_loss(loss, act, zL, aL, Y, rows, n, m, g):
     """The mean data loss (1/n) Σ_i ℓ_i, with δ_L = ∂ℓ_i/∂z_L written into ``g`` (as losses.py)."""
     total = 0.0
@@ -204,7 +205,7 @@ def output_loss(loss, act, zL, aL, Y, rows, n, m, g):
     return total / n
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def any_bad(v):
     """Whether v holds a non-finite value."""
     for q in range(v.shape[0]):
@@ -213,7 +214,7 @@ def any_bad(v):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def finite_norm(v):
     """‖v‖₂, finite for every finite v (as ``scoring.finite_norm``)."""
     size = v.shape[0]
@@ -236,7 +237,7 @@ def finite_norm(v):
     return min(scale * math.sqrt(squares), FLOAT_MAX)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def update_ratio(delta, flat):
     """‖Δ‖/‖W‖ over one weight segment, as ``scoring.update_ratios`` computes it."""
     moved = 0.0
@@ -273,7 +274,7 @@ def update_ratio(delta, flat):
 # tell an index is never negative, checks each for wrap-around, and nothing is vectorised.
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def forward_layer(a, W, b, z, n, fin, fout):
     """z_{l+1} = a_l W_l + b_l for the batch: each sum over k in order, then + b."""
     for i in range(n):
@@ -290,7 +291,7 @@ def forward_layer(a, W, b, z, n, fin, fout):
             z[zb + j] += b[j]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def layer_gradients(a, G, gW, gb, n, fin, fout):
     """∂J/∂W_l = a_lᵀ (δ_{l+1}/n) and ∂J/∂b_l = Σ_i δ_{l+1,i}/n, summed over the batch in order."""
     for q in range(fin * fout):
@@ -309,7 +310,7 @@ def layer_gradients(a, G, gW, gb, n, fin, fout):
             gb[j] += G[gi + j]  # ∂J/∂b_l[j] += ∂J/∂z_{l+1}[i, j]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def back_through_weights(G, W, WT, GA, n, fin, fout):
     """∂J/∂a_l = ∂J/∂z_{l+1} W_lᵀ.  Through Wᵀ laid out row by row, each sum runs over j in
     order (as a dot product would) while the inner loop runs along contiguous k."""
@@ -517,4 +518,4 @@ _info = types.int64[::1]
 #: The one signature: every input read-only (the run's arrays are), every output writable.
 SIGNATURE = types.void(_ro2, _ro2, _rows, _ro1, _ro1, _ro1, _cfg, _ro1, _out, _out, _out, _out, _out, _info)
 
-train_step = njit(SIGNATURE, cache=True)(_train_step)
+train_step = njit(SIGNATURE, cache=True, error_model="numpy")(_train_step)
