@@ -120,6 +120,17 @@ def test_one_compiled_step_agrees_with_the_numpy_reference(case):
     assert not flat.flags.writeable and all(not b[0].flags.writeable for b in state.buffers.values())
 
 
+def test_any_integer_batch_indices_and_writable_arrays_are_taken():
+    sizes, acts = [2, 3, 1], ["tanh", "sigmoid"]
+    layout, flat, X, Y, rows, state = make_case(sizes, acts, "bce", "adam", 6, 7)
+    step = CompiledStep(compiled.load(), sizes, acts, "bce")
+    settings = step.settings("adam", dict(OPTIMIZER_DEFAULTS["adam"]), 0.1, 0.0, 0.0)
+    reference = step(X, Y, rows, flat, state, settings)
+    for other in (rows.astype(np.int32), rows[::-1].copy()[::-1], rows.copy()):
+        again = step(X.copy(), Y.copy(), other, flat.copy(), state, settings)
+        assert again.delta.tobytes() == reference.delta.tobytes()
+
+
 def default_run(**hyper) -> TrainingRun:
     return TrainingRun.create(hyper=Hyperparameters(**hyper))
 

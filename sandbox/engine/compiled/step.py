@@ -98,6 +98,8 @@ class CompiledStep:
 
         Neither ``flat`` nor ``state`` is modified; the arrays of the result are new.
         """
+        if rows.dtype != np.int64 or not rows.flags.c_contiguous:
+            rows = np.ascontiguousarray(rows, dtype=np.int64)  # the kernel's one signature
         names = settings.buffers
         size = self.size
         hp = settings.hp
