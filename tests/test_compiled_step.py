@@ -315,7 +315,14 @@ def test_the_cache_moves_to_the_user_cache_folder_when_the_package_is_read_only(
     monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
     monkeypatch.setattr(cache, "package_cache_writable", lambda: False)
     monkeypatch.setattr("platformdirs.user_cache_dir", lambda name: str(tmp_path / name))
+    from numba.core import config
+
+    reloads = []
+    # numba is imported already here: its configuration is read again (recorded, not done, so
+    # the rest of the session keeps its own cache folder).
+    monkeypatch.setattr(config, "reload_config", lambda: reloads.append(os.environ["NUMBA_CACHE_DIR"]))
     cache.prepare_cache_dir()
+    assert reloads == [str(tmp_path / "backprop-sandbox" / "numba")]
     assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "backprop-sandbox" / "numba")
     assert (tmp_path / "backprop-sandbox" / "numba").is_dir()
     # A folder the user chose is kept.

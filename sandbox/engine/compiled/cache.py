@@ -4,6 +4,7 @@ package folder is read-only (an installed site-packages)."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 APP_NAME = "backprop-sandbox"
@@ -30,3 +31,7 @@ def prepare_cache_dir() -> None:
     folder = Path(platformdirs.user_cache_dir(APP_NAME)) / "numba"
     folder.mkdir(parents=True, exist_ok=True)
     os.environ["NUMBA_CACHE_DIR"] = str(folder)
+    if "numba" in sys.modules:  # imported already (by another library): read the setting again
+        from numba.core import config
+
+        config.reload_config()
