@@ -11,15 +11,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sandbox.engine import compiled
 from sandbox.resources import DEFAULT_SESSION, EXAMPLES
 from sandbox.session.session_file import load
 
 ENV = dict(os.environ, QT_QPA_PLATFORM="offscreen")
 
 
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def cli(*args: str, cwd: Path | None = None, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "sandbox", *args], capture_output=True, text=True,
-                          timeout=300, env=ENV, cwd=cwd)
+                          timeout=300, env=dict(ENV, **(env_extra or {})), cwd=cwd)
 
 
 def assert_user_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
@@ -214,7 +215,19 @@ def test_bench_prints_in_ascii_where_the_output_is_not_utf8():
     result = cp1252_cli("bench", "--quick")
     assert result.returncode == 0, result.stderr
     assert "UnicodeEncodeError" not in result.stderr
-    assert "time ratio (<=1.5)" in result.stdout and "vs torch (>=1.5" in result.stdout
+    assert "time ratio (<=1.25)" in result.stdout and "vs torch (>=1.5" in result.stdout
+    # Which path each configuration's steps took, and whether the compiler is there at all.
+    assert "engine path: " in result.stdout
+    assert all(f"({key}) " in result.stdout for key in "abc")
+    assert ("compiled" in result.stdout) == compiled.available()
+
+
+def test_bench_says_when_the_numpy_fallback_is_in_use():
+    result = cli("bench", "--quick", "--json", env_extra={compiled.NO_COMPILE_ENV: "1"})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["environment"]["engine_path"].startswith("numpy fallback")
+    assert {r["path"] for r in report["engine"]} == {"numpy"}
 
 
 def test_numbers_are_written_by_the_one_formatter(tmp_path):

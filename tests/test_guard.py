@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sandbox.engine import propose
+from sandbox.engine import compiled, propose
 from sandbox.engine.optimizers import STATE_BUFFERS, OptimizerState
 from sandbox.session import Hyperparameters, NetworkSpec, TrainingRun
 from sandbox.session import run as run_module
@@ -78,7 +78,11 @@ def load_saved(run: TrainingRun) -> TrainingRun:
 @pytest.mark.parametrize("optimizer, buffer", BUFFERS)
 def test_every_optimizer_buffer_going_non_finite_refuses_the_step(monkeypatch, optimizer, buffer, bad_value):
     """The class: whichever buffer of whichever optimizer goes non-finite, in whichever layer,
-    with the update and so the weights finite, the step is refused and nothing changes."""
+    with the update and so the weights finite, the step is refused and nothing changes.
+
+    ``propose`` is the numpy path's optimizer, so this runs on the numpy path; the compiled
+    kernel's checks of the same buffers are in test_compiled_step.py."""
+    monkeypatch.setenv(compiled.NO_COMPILE_ENV, "1")
     run = TrainingRun.create(network=NetworkSpec((3, 2), ("tanh", "tanh")),
                              hyper=Hyperparameters(optimizer=optimizer, learning_rate=0.01, batch_size=10))
     assert run.train(7) == 7  # a run with some state already
@@ -93,6 +97,7 @@ def test_every_optimizer_buffer_going_non_finite_refuses_the_step(monkeypatch, o
             return steps, OptimizerState(bufs, new.t)
 
         monkeypatch.setattr(run_module, "propose", corrupting)
+        assert run.step_path == "numpy"
         before = state_bytes(run)
         assert not run.step()
         div = run.divergence

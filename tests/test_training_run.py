@@ -211,7 +211,9 @@ def test_hyperparameters_change_without_resetting_weights():
     back = run.backward()
     grad = run.layout.pack(back.grad_weights, back.grad_biases)
     run.step()
-    np.testing.assert_array_equal(run.last_update, grad * -0.5)
+    # Bit for bit on the numpy path, to rounding on the compiled one (test_compiled_step.py).
+    np.testing.assert_allclose(run.last_update, grad * -0.5, rtol=0 if run.step_path == "numpy" else 1e-12,
+                               atol=0 if run.step_path == "numpy" else 1e-12 * np.abs(grad).max())
 
     run.set_hyperparameters(batch_size=2)
     assert run.cursor == cursor + 5 and len(run.next_batch_indices()) == 2
@@ -441,8 +443,9 @@ def test_history_records_loss_and_gradient_norms_per_step():
         run.step()
         row = run.history.steps.last()
         assert row[0] == k + 1 and row[1] == 1.0
-        assert row[2] == back.data_loss
-        np.testing.assert_allclose(row[3:6], norms, rtol=1e-14)
+        # The compiled step sums in another order than the numpy pass (test_compiled_step.py).
+        assert row[2] == (back.data_loss if run.step_path == "numpy" else pytest.approx(back.data_loss, rel=1e-12))
+        np.testing.assert_allclose(row[3:6], norms, rtol=1e-14 if run.step_path == "numpy" else 1e-12)
     assert len(run.history.steps) == 7
     np.testing.assert_array_equal(run.history.steps.steps(), np.arange(1, 8))
 

@@ -124,8 +124,18 @@ def _xcb_plugin_problem(plugin: str | None = None) -> str | None:
             "the README lists the libraries Qt needs")
 
 
+#: Milliseconds after the window is shown before the kernels start compiling in the background.
+COMPILE_DELAY_MS = 250
+
+
 def run_app(path: str | None) -> int:
     """Open the main window on ``path`` (or the default session) and run the event loop."""
+    from ..engine import compiled
+
+    # The kernels compile (or load from the cache) in the background once the window is shown:
+    # compiling meanwhile would hold the interpreter the window is built with.  The worker
+    # waits for them before its first snapshot or step (with a note in the status bar).
+    compiled.defer_loading()
     from ..resources import default_run
     from ..session.loading import is_csv, open_workspace
     from .theme import ThemeManager
@@ -141,6 +151,11 @@ def run_app(path: str | None) -> int:
     # A CSV file starts an untitled session: Save asks where to put it.
     window = start_window(run, None if path and is_csv(path) else path, themes)
     window.show()
+    from PySide6.QtCore import QTimer
+
+    # Once the window has had time to paint (when it starts changes no result: a step waits
+    # for the kernels whenever they come).
+    QTimer.singleShot(COMPILE_DELAY_MS, compiled.start_loading)
     uninstall = install_interrupt_handler(window)
     _install_automation(window)
     try:

@@ -32,6 +32,7 @@ import traceback
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from ..engine import compiled
 from ..session import TrainingRun
 from ..session import commands as cmd
 from ..session.loading import open_workspace
@@ -39,6 +40,9 @@ from ..session.save_image import image_of
 from ..session.session_file import SessionFileError, save_image
 from ..session.snapshot import HistoryCursor, Snapshot, make_snapshot
 from ..session.workspace import Workspace
+
+#: The status-bar note once the kernels that were being prepared are ready.
+READY_NOTE = "The compiled engine is ready."
 
 #: Seconds the worker waits for the GUI to acknowledge a snapshot before publishing again.
 ACK_TIMEOUT = 0.25
@@ -110,6 +114,8 @@ class TrainingWorker(QObject):
         self._needed_before = True
         self._thread: QThread | None = None
         self._autosave_sink = None
+        #: Commands that arrived while the worker waited for the compiled kernels.
+        self._held: list[tuple[cmd.Command, int]] = []
 
     # ---------------------------------------------------------------- called from the GUI
 
@@ -171,6 +177,9 @@ class TrainingWorker(QObject):
     def run(self) -> None:
         """The loop: apply commands, train, publish.  Returns after a ``Quit`` command."""
         np.seterr(all="ignore")  # overflow is handled by the run's non-finite guard
+        if not self._wait_for_kernels():
+            self.finished.emit()
+            return
         while True:
             try:
                 for command, generation in self._next_commands():
@@ -188,10 +197,29 @@ class TrainingWorker(QObject):
                 self._needs_snapshot = False
                 self.crashed.emit(traceback.format_exc())
 
+    def _wait_for_kernels(self) -> bool:
+        """While the compiled kernels are being prepared (the app's launch), wait for them before
+        the first snapshot or step, holding the commands that arrive (a step waits, it does not
+        train on numpy instead), with a note in the status bar.  False if a Quit came first."""
+        if not compiled.is_loading():
+            return True
+        self.noted.emit(compiled.PREPARING_NOTE)
+        while compiled.is_loading():
+            try:
+                command, generation = self._queue.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if isinstance(command, cmd.Quit):
+                return False
+            self._held.append((command, generation))
+        self.noted.emit(READY_NOTE if compiled.available() else f"Training on {compiled.reason()}.")
+        return True
+
     def _next_commands(self) -> list[tuple[cmd.Command, int]]:
-        """Every queued command; waits when there is nothing else to do."""
-        commands: list[tuple[cmd.Command, int]] = []
-        if not self._playing and not self._needs_snapshot:
+        """Every queued command (first any held while the kernels were prepared); waits when
+        there is nothing else to do."""
+        commands, self._held = self._held, []
+        if not commands and not self._playing and not self._needs_snapshot:
             commands.append(self._queue.get())  # idle: sleep until the GUI asks for something
         elif self._playing:
             # Leave the interpreter to the GUI while it draws the snapshot just published (the

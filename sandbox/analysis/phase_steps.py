@@ -161,6 +161,10 @@ def update_terms(snap: "Snapshot") -> UpdateTerms | None:
     if name == "momentum":
         terms = ("β·v",)
         carry = float(np.linalg.norm(delta - plain))  # Δp + η g = −η β v_prev
+        if carry <= 1e-12 * plain_norm:
+            # Rounding, not memory: the compiled step's Δp and this numpy pass's g agree to
+            # ~1e-16, so a first step (v still 0) leaves a difference of that size.
+            carry = 0.0
     elif name in ("rmsprop", "adam"):
         opt = hyper.optimizer_hyper()
         if name == "rmsprop":

@@ -2,7 +2,9 @@
 
 Pure numpy in float64; nothing here imports Qt.  The public contract is
 :func:`loss_and_gradients`; :class:`Network` exposes every layer's z, a and error signal δ
-for the app to explain a gradient term by term.
+for the app to explain a gradient term by term.  This numpy code is the readable reference;
+:mod:`sandbox.engine.compiled` runs the same training step as numba kernels for speed (and
+imports numba only when first used).
 """
 
 from .activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, get_activation

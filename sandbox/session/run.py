@@ -25,9 +25,11 @@ from ..engine import (
     ForwardPass,
     Network,
     ParameterLayout,
+    compiled,
     initial_state,
     propose,
 )
+from ..engine.compiled.step import CompiledStep, StepResult, StepSettings
 from ..engine.regularizers import clip_l1_crossings
 from .config import CSV_SOURCE, DataSpec, Hyperparameters, NetworkSpec, check_size
 from .datasets import Dataset, generate
@@ -44,6 +46,31 @@ from .state import PHASES, Divergence, RunState, readonly
 __all__ = ["PHASES", "Divergence", "Evaluation", "Inspection", "RunState", "TrainingRun"]
 
 Array = np.ndarray
+
+
+@dataclass
+class _StepRecord:
+    """What a compiled step needs to show its passes later: the numpy reference recomputes them
+    on its batch with the weights it ran with, once, when something asks (a snapshot)."""
+
+    network: Network
+    layout: ParameterLayout
+    X: Array
+    Y: Array
+    rows: Array
+    flat: Array
+    l1: float
+    l2: float
+    forward: ForwardPass | None = None
+    backward: BackwardPass | None = None
+
+    def passes(self) -> tuple[ForwardPass, BackwardPass, Array, list[Array]]:
+        weights, biases = self.layout.unpack(self.flat)
+        if self.forward is None:
+            self.forward = self.network.forward(weights, biases, self.X[self.rows])
+        if self.backward is None:
+            self.backward = self.network.backward(weights, self.forward, self.Y[self.rows], self.l1, self.l2)
+        return self.forward, self.backward, self.rows, weights
 
 
 @dataclass(frozen=True)
@@ -85,9 +112,16 @@ class TrainingRun(RunStateIO):
         hyperparameters changed since (an edit, a reset, a load) and the passes are stale.
     """
 
-    #: Set by ``_apply`` (class defaults, so every construction path starts with "no step yet").
-    last_step_passes: tuple[ForwardPass, BackwardPass, Array, list[Array]] | None = None
+    #: Set by ``_commit`` (class defaults, so every construction path starts with "no step yet"):
+    #: the last step's passes, or a record to compute them from (a compiled step's).
+    _last_step: tuple[ForwardPass, BackwardPass, Array, list[Array]] | _StepRecord | None = None
     last_step_version: int = -1
+    #: (batch size, the compiled step or None for the numpy path) of the last step.
+    _kernel_for: tuple[int, CompiledStep | None] | None = None
+    #: (hyperparameters, kernel, the kernel's form of them), remade when either changes.
+    _kernel_settings: tuple[Hyperparameters, CompiledStep, StepSettings] | None = None
+    #: (weights, biases) as views of ``flat``, made when first asked for after a change.
+    _params: tuple[list[Array], list[Array]] | None = None
     #: Called with the run after every applied step (a timeline takes its checkpoints so).
     step_hook: Callable[["TrainingRun"], None] | None = None
 
@@ -158,6 +192,7 @@ class TrainingRun(RunStateIO):
         self.layer_sizes = (X.shape[1],) + spec.hidden_sizes + (Y.shape[1],)
         check_size(self.layer_sizes, len(ds))  # before any parameter or pass is built
         self.layout = ParameterLayout(self.layer_sizes)
+        self._kernel_for = self._kernel_settings = None  # the compiled step is the network's
         # Where each W_l lies in the flat vector (W_0, b_0, W_1, …), for the per-step update ratios.
         ends = np.cumsum([int(np.prod(shape)) for shape in self.layout.shapes])
         self._weight_slices = [slice(int(end - np.prod(shape)), int(end))
@@ -205,11 +240,64 @@ class TrainingRun(RunStateIO):
             return "forward"
         return "idle"
 
+    @property
+    def last_step_passes(self) -> tuple[ForwardPass, BackwardPass, Array, list[Array]] | None:
+        """See the class docstring.  A compiled step's passes are computed here, the first time
+        they are asked for, with the numpy reference (the same passes a numpy step keeps)."""
+        last = self._last_step
+        if isinstance(last, _StepRecord):
+            last = self._last_step = last.passes()
+        return last
+
+    @last_step_passes.setter
+    def last_step_passes(self, value: tuple[ForwardPass, BackwardPass, Array, list[Array]] | None) -> None:
+        self._last_step = value
+
+    @property
+    def step_path(self) -> str:
+        """``"compiled"`` or ``"numpy"``: the path this run's steps take (see
+        :func:`sandbox.engine.compiled.path_for`: the architecture and batch size decide)."""
+        return "numpy" if self._step_kernel() is None else "compiled"
+
+    def _step_kernel(self) -> CompiledStep | None:
+        """The compiled step for this network and batch size, or None for the numpy path."""
+        batch = self.effective_batch_size
+        cached = self._kernel_for
+        if cached is not None and cached[0] == batch:
+            return cached[1]
+        kernel = None
+        if compiled.path_for(self.layer_sizes, self.activation_names, batch) == "compiled":
+            kernel = CompiledStep(compiled.load(), self.layer_sizes, self.activation_names, self.network_spec.loss)
+        self._kernel_for = (batch, kernel)
+        return kernel
+
+    def _propose_compiled(self, kernel: CompiledStep, idx: Array) -> StepResult:
+        hyper = self.hyper
+        cached = self._kernel_settings
+        if cached is None or cached[0] is not hyper or cached[1] is not kernel:
+            settings = kernel.settings(hyper.optimizer, hyper.optimizer_hyper(), hyper.learning_rate, hyper.l1, hyper.l2)
+            cached = self._kernel_settings = (hyper, kernel, settings)
+        return kernel(self.X_train, self.Y_train, idx, self.flat, self.opt_state, cached[2])
+
     def _set_flat(self, flat: Array) -> None:
         """Make ``flat`` the current parameters; ``weights`` and ``biases`` are views of it."""
-        flat.setflags(write=False)  # views made below inherit it: nothing may write in place
+        flat.setflags(write=False)  # views made of it inherit it: nothing may write in place
         self.flat = flat
-        self.weights, self.biases = self.layout.unpack(flat)
+        self._params = None
+
+    @property
+    def weights(self) -> list[Array]:
+        """The weight matrices W_l: read-only views of ``flat`` (made when first asked for)."""
+        if self._params is None:
+            self._params = self.layout.unpack(self.flat)
+        return self._params[0]
+
+    @property
+    def biases(self) -> list[Array]:
+        """The bias vectors b_l: read-only views of ``flat``."""
+        if self._params is None:
+            self._params = self.layout.unpack(self.flat)
+        return self._params[1]
 
     def update_by_layer(self, delta: Array | None) -> tuple[list[Array], list[Array]] | None:
         """A flat update vector (``last_update``, ``preview_update()``) as (ΔW, Δb) lists."""
@@ -292,7 +380,15 @@ class TrainingRun(RunStateIO):
         return self._pending_backward
 
     def update(self) -> bool:
-        """Phase 3: apply the optimizer's update.  Returns False if the guard refused it."""
+        """Phase 3: apply the optimizer's update.  Returns False if the guard refused it.
+
+        On the compiled path the update committed is the compiled step's from the state before
+        the step (the passes shown for phases 1 and 2 are the numpy reference's), so stepping
+        by phases commits exactly what one :meth:`step` commits.
+        """
+        kernel = self._step_kernel()
+        if kernel is not None:
+            return self._apply_compiled(kernel, self.next_batch_indices())
         return self._apply(self.backward())
 
     def step(self) -> bool:
@@ -301,6 +397,9 @@ class TrainingRun(RunStateIO):
             # The hot path: no phase has been run by hand, so skip the bookkeeping.
             idx = self.permutation[self.cursor : self.cursor + self.hyper.batch_size]
             self._pending_batch = idx
+            kernel = self._step_kernel()
+            if kernel is not None:
+                return self._apply_compiled(kernel, idx)
             fwd = self.network.forward(self.weights, self.biases, self.X_train[idx])
             back = self.network.backward(self.weights, fwd, self.Y_train[idx], self.hyper.l1, self.hyper.l2)
             return self._apply(back, fwd)
@@ -350,19 +449,51 @@ class TrainingRun(RunStateIO):
             divergence = first_nonfinite(step_number, hyper, self.layout, back, new_state, new_flat)
             if divergence is not None:
                 return self._diverged(divergence)
-        # Commit.
-        weights_used = self.weights
         ratios = update_ratios(self.flat, delta, self._weight_slices)
+        if fwd is None:
+            fwd = self._pending_forward
+        self._commit(new_flat, delta, new_state, back.data_loss, grad_norms, ratios,
+                     (fwd, back, self._pending_batch, self.weights))  # type: ignore[arg-type]
+        return True
+
+    def _apply_compiled(self, kernel: CompiledStep, idx: Array) -> bool:
+        """Propose and commit the step on batch ``idx`` through the compiled kernel (the guard
+        and the step's records included), keeping any passes the phases showed."""
+        hyper = self.hyper
+        step_number = self.step_count + 1
+        result = self._propose_compiled(kernel, idx)
+        if result.quantity is not None:
+            return self._diverged(Divergence(step_number, result.quantity, result.layer,
+                                             hyper.learning_rate, buffer=result.buffer))
+        record = _StepRecord(self.network, self.layout, self.X_train, self.Y_train, idx, self.flat,
+                             hyper.l1, hyper.l2, self._pending_forward, self._pending_backward)
+        new_flat, delta, ratios = self._l1_clipped(result)
+        self._commit(new_flat, delta, result.new_state, result.data_loss, result.grad_norms, ratios, record)
+        return True
+
+    def _l1_clipped(self, result: StepResult) -> tuple[Array, Array, list[float]]:
+        """The kernel's proposal under Playground's L1 rule (as :meth:`_apply` applies it): a
+        weight the L1 term carries across zero stops at exactly 0.  Unchanged without L1 or
+        when nothing crosses."""
+        hyper = self.hyper
+        if hyper.l1 > 0:
+            delta = clip_l1_crossings(self.flat, result.delta, self._weight_slices, hyper.learning_rate * hyper.l1)
+            if delta is not result.delta:
+                return self.flat + delta, delta, update_ratios(self.flat, delta, self._weight_slices)
+        return result.new_flat, result.delta, list(result.update_ratios)
+
+    def _commit(self, new_flat: Array, delta: Array, new_state, data_loss: float, grad_norms: list[float],
+                ratios: list[float], passes: tuple | _StepRecord) -> None:
+        """Make a step's proposal the run's state (the guard let it through)."""
+        step_number = self.step_count + 1
         self._set_flat(new_flat)
         self.opt_state = readonly_state(new_state)
         self.last_update = readonly(delta)
         self.step_count = step_number
         self.divergence = None  # this step was not refused: an older stop no longer holds
-        self.history.steps.append(step_number, back.data_loss, *grad_norms, *ratios)
+        self.history.steps.append(step_number, data_loss, *grad_norms, *ratios)
         self.cursor += len(self._pending_batch)  # type: ignore[arg-type]
-        if fwd is None:
-            fwd = self._pending_forward
-        self.last_step_passes = (fwd, back, self._pending_batch, weights_used)  # type: ignore[assignment]
+        self._last_step = passes
         self._pending_batch = self._pending_forward = self._pending_backward = None
         self._inspection = self._preview = None
         self.last_phase = "update"
@@ -376,7 +507,6 @@ class TrainingRun(RunStateIO):
                 self.evaluate(record=True)
         if self.step_hook is not None:
             self.step_hook(self)
-        return True
 
     def _diverged(self, divergence: Divergence) -> bool:
         self.divergence = divergence
@@ -542,6 +672,13 @@ class TrainingRun(RunStateIO):
         one on the next batch without marking any phase as done.
         """
         if self._preview is None:
+            kernel = self._step_kernel()
+            if kernel is not None:
+                # Exactly what the next step would commit (a refused loss leaves no update).
+                result = self._propose_compiled(kernel, self.next_batch_indices())
+                if result.quantity != "loss":
+                    self._preview = readonly(self._l1_clipped(result)[1])
+                    return self._preview
             back = self._pending_backward
             if back is None:
                 idx = self.next_batch_indices()

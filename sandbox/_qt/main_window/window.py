@@ -10,6 +10,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
+from ...engine import compiled
 from ...resources import is_builtin
 from ...session.playground import is_playground_link
 from ...session import TrainingRun
@@ -166,7 +167,7 @@ class MainWindow(SessionFiles, QMainWindow):
         c.sessionSaved.connect(self._on_controller_session_saved)
         c.saveFinished.connect(self._on_controller_save_finished)
         c.workerCrashed.connect(self._on_controller_worker_crashed)
-        c.noted.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        c.noted.connect(self._show_note)
         self.autosave = AutosaveController(c, lambda: (str(self._path) if self._path else None, self._source_name),
                                            parent=self, interval_ms=autosave_interval_ms)
         self.autosave.noted.connect(lambda text: self.statusBar().showMessage(text, 15000))
@@ -369,11 +370,14 @@ class MainWindow(SessionFiles, QMainWindow):
     def show_help(self) -> None:
         QMessageBox.information(self, "How to read the canvas", HELP_TEXT)
 
-    def show_about(self) -> None:
-        from ...versions import version_text
+    def _show_note(self, text: str) -> None:
+        # The compiled engine's "preparing" note stays until the worker says it is ready.
+        self.statusBar().showMessage(text, 0 if text == compiled.PREPARING_NOTE else 8000)
 
-        QMessageBox.about(self, "About Backprop Sandbox",
-                          "See, step and edit every gradient of a small neural network.\n\n" + version_text())
+    def show_about(self) -> None:
+        from ... import __version__
+
+        QMessageBox.about(self, "About Backprop Sandbox", about_text(__version__, compiled.describe()))
 
     # ---------------------------------------------------------------------------- theme
 
@@ -440,3 +444,14 @@ class MainWindow(SessionFiles, QMainWindow):
         self.controller.shutdown()
         self.autosave.shutdown()  # a normal close: the autosave goes
         event.accept()
+
+
+def about_text(version: str, engine: str) -> str:
+    """Help ▸ About: the version, what the app is, and which training path runs (the numpy
+    fallback says so)."""
+    from ...versions import version_lines
+
+    lines = version_lines()
+    lines[0] = f"Backprop Sandbox {version}"
+    return ("See, step and edit every gradient of a small neural network.\n\n" + "\n".join(lines)
+            + f"\n\nTraining engine: {engine}.")
