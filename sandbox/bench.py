@@ -223,6 +223,7 @@ def bench_config(cfg: BenchConfig, quick: bool = False) -> dict:
         "title": cfg.title,
         "path": run.step_path,
         "layer_sizes": list(run.layer_sizes),
+        "activation": cfg.activation,
         "batch_size": cfg.batch,
         "n_train": run.n_train,
         "engine_steps_per_s": statistics.median(engine_rates),
@@ -257,7 +258,7 @@ def environment() -> dict:
 
 
 def run_bench(as_json: bool = False, quick: bool = False,
-              gui: Callable[..., dict] | None = None) -> int:
+              gui: Callable[..., dict] | None = None, wide: bool = False) -> int:
     """Run the benchmark and print a table (or JSON).
 
     ``gui``, if given, measures the desktop app: ``gui(quick=…, log=…)`` returns its figures.  The
@@ -275,37 +276,68 @@ def run_bench(as_json: bool = False, quick: bool = False,
     if as_json:
         print(json.dumps(report, indent=2))
     else:
-        print(format_table(report))
+        print(format_table(report, wide=wide))
     return 0
 
 
-def format_table(report: dict) -> str:
-    rows = [
-        ("config", "path", "engine steps/s", "minimal steps/s", "time ratio (≤1.25)", "torch steps/s",
-         "vs torch (≥1.5×)", "grid 100² ms", "eval ms"),
-    ]
+#: The default table's width: it fits a 100-column terminal; ``--wide`` adds the timing columns.
+TABLE_WIDTH = 100
+
+
+def short_sizes(sizes) -> str:
+    """Layer sizes with repeats folded: [7, 8, 8, 8, 8, 8, 8, 1] → "7-8×6-1"."""
+    parts: list[str] = []
+    sizes = list(sizes)
+    k = 0
+    while k < len(sizes):
+        run = 1
+        while k + run < len(sizes) and sizes[k + run] == sizes[k]:
+            run += 1
+        parts.append(f"{sizes[k]}×{run}" if run > 2 else "-".join([str(sizes[k])] * run))
+        k += run
+    return "-".join(parts)
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+             for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines
+
+
+def format_table(report: dict, wide: bool = False) -> str:
+    """The benchmark as text: by default in at most 100 columns; ``wide`` adds the boundary
+    grid and full-evaluation timings and the configs' full titles."""
+    import textwrap
+
+    head = ("config", "path", "engine/s", "minimal/s", "ratio ≤1.25", "torch/s", "vs torch ≥1.5×")
+    if wide:
+        head += ("grid 100² ms", "eval ms")
+    rows = [head]
     for r in report["engine"]:
-        rows.append((
-            f"({r['config']}) {r['title']}",
-            r["path"],
+        title = r["title"] if wide else (f"{short_sizes(r['layer_sizes'])} {r.get('activation', '')}".strip()
+                                         + f", batch {r['batch_size']}")
+        row = (
+            f"({r['config']}) {title}",
+            r.get("path", "numpy"),
             f"{r['engine_steps_per_s']:,.0f}",
             f"{r['minimal_steps_per_s']:,.0f}",
             f"{r['engine_time_ratio_vs_minimal']:.2f}",
             "–" if r["torch_steps_per_s"] is None else f"{r['torch_steps_per_s']:,.0f}",
             "–" if r["engine_speedup_vs_torch"] is None else f"{r['engine_speedup_vs_torch']:.2f}×",
-            f"{r['grid_100x100_all_neurons_ms']:.2f}",
-            f"{r['full_evaluation_ms']:.2f}",
-        ))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
-             for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+        )
+        if wide:
+            row += (f"{r['grid_100x100_all_neurons_ms']:.2f}", f"{r['full_evaluation_ms']:.2f}")
+        rows.append(row)
+    lines = _table(rows)
     env = report["environment"]
+    notes = (f"ratio = engine time per step / minimal numpy loop time per step (median of interleaved "
+             f"rounds); python {env['python']}, numpy {env['numpy']}, torch {env['torch'] or 'not installed'}; "
+             f"one BLAS thread. Engine path: {env.get('engine_path', 'numpy')}."
+             + ("" if wide else " More columns: bench --wide."))
     lines.append("")
-    lines.append(f"time ratio = engine time per step / minimal numpy loop time per step (median of "
-                 f"interleaved rounds); python {env['python']}, numpy {env['numpy']}, "
-                 f"torch {env['torch'] or 'not installed'}; one BLAS thread.")
-    lines.append(f"engine path: {env['engine_path']}.")
+    lines += textwrap.wrap(notes, TABLE_WIDTH if not wide else 160)
     if "gui" in report:
         lines.append("")
         lines.append(format_gui_table(report["gui"]))

@@ -99,6 +99,8 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
     bench.add_argument("--gui", action="store_true", help="also measure the desktop app (offscreen)")
     bench.add_argument("--quick", action="store_true", help="shorter timings (noisier)")
+    bench.add_argument("--wide", action="store_true",
+                       help="a wider table: the boundary-grid and evaluation timings too")
 
     shot = sub.add_parser("screenshot", help="render the main window to a PNG, offscreen")
     shot.add_argument("file", nargs="?", help="session file (default: the built-in session)")
@@ -566,7 +568,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             from ._qt.gui_bench import bench_gui as gui
         except ImportError as exc:  # the GUI's libraries are missing from this environment
             raise UserError(f"bench --gui cannot start the app ({exc}); see the README's system libraries") from None
-    return run_bench(as_json=args.json, quick=args.quick, gui=gui)
+    return run_bench(as_json=args.json, quick=args.quick, gui=gui, wide=args.wide)
 
 
 # ------------------------------------------------------------------------------- the app

@@ -64,3 +64,31 @@ def test_the_progress_bar_shows_percent_rate_times_and_the_last_evaluations_loss
     assert f"loss {format_number(float(evaluation[2]))}" in last, "the full-set loss at the last evaluation"
     assert "<" in last  # elapsed < remaining
     assert all(len(frame) <= 80 for frame in frames)
+
+
+def _fake_report():
+    from sandbox.bench import CONFIGS, GUI_TARGETS
+
+    engine = []
+    for cfg in CONFIGS:
+        sizes = [len(cfg.features), *cfg.hidden, 1]
+        engine.append({"config": cfg.key, "title": cfg.title, "path": "compiled", "layer_sizes": sizes, "activation": cfg.activation,
+                       "batch_size": cfg.batch, "engine_steps_per_s": 123456.0, "minimal_steps_per_s": 98765.0,
+                       "engine_time_ratio_vs_minimal": 0.27, "torch_steps_per_s": 12345.0,
+                       "engine_speedup_vs_torch": 9.99, "grid_100x100_all_neurons_ms": 1.23,
+                       "full_evaluation_ms": 0.45})
+    gui = {name: {metric: 12.345 for metric in GUI_TARGETS} for name in ("default", "largest_7x6x8", "deep_8x16")}
+    env = {"python": "3.11.7", "numpy": "2.4.6", "torch": "2.5.1+cpu", "engine_path": "compiled (numba 0.68.1)"}
+    return {"engine": engine, "environment": env, "gui": gui}
+
+
+def test_the_bench_table_fits_100_columns_and_the_wide_one_has_more():
+    from sandbox.bench import format_table, short_sizes
+
+    assert short_sizes([7, 8, 8, 8, 8, 8, 8, 1]) == "7-8×6-1" and short_sizes([2, 8, 8, 1]) == "2-8-8-1"
+    narrow = format_table(_fake_report())
+    assert max(len(line) for line in narrow.splitlines()) <= 100, narrow
+    assert "(b) 7-8×6-1 tanh, batch 500" in narrow and "grid 100² ms" not in narrow and "bench --wide" in narrow
+    wide = format_table(_fake_report(), wide=True)
+    assert "grid 100² ms" in wide and "eval ms" in wide and "7-8-8-8-8-8-8-1 tanh, batch 500" in wide
+    assert max(len(line) for line in wide.splitlines()) > 100
