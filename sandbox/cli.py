@@ -376,6 +376,7 @@ class _Progress:
     def __init__(self, total: int, stream=None) -> None:
         from tqdm import tqdm
 
+        tqdm.monitor_interval = 0  # no monitor thread: one bar, updated from the training loop
         self.total = max(total, 1)
         self._evaluations = -1
         self.bar = tqdm(total=total, file=stream or sys.stderr, ncols=self.WIDTH, unit=" steps",
