@@ -12,7 +12,7 @@ in classroom mode (its saved layout has them hidden) still shows them when it is
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import QApplication, QGroupBox, QWidget
 
@@ -111,6 +111,7 @@ class ClassroomMode(QObject):
             self._enlarge_axes()
             self.enabled = True
             self._apply()
+            self._widen_controls()
         else:
             self.enabled = False
             self._apply()
@@ -118,6 +119,7 @@ class ClassroomMode(QObject):
                 _set_app_font(app, self._font_before)
             self._font_before = None
             self._restore_axes()
+            self._restore_controls()
         if remember:
             self._remember()
         self.enabledChanged.emit(self.enabled)
@@ -151,6 +153,20 @@ class ClassroomMode(QObject):
         speed = self._speed_action()
         if speed is not None:
             speed.setVisible(not (self.enabled and "speed" in self.hidden))
+
+    def _widen_controls(self) -> None:
+        """The controls dock grows with the font, so its labels and boxes are not cut off
+        (at most 40 % of the window)."""
+        dock = self._window.controls_dock
+        self._controls_width = dock.width()
+        wanted = min(int(self._controls_width * FONT_SCALE), int(self._window.width() * 0.4))
+        self._window.resizeDocks([dock], [wanted], Qt.Orientation.Horizontal)
+
+    def _restore_controls(self) -> None:
+        width = getattr(self, "_controls_width", None)
+        if width:
+            self._window.resizeDocks([self._window.controls_dock], [width], Qt.Orientation.Horizontal)
+        self._controls_width = None
 
     def _enlarge_axes(self) -> None:
         """The plots set their tick fonts once, from the font they were made with: scale them."""

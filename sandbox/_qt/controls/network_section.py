@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
@@ -66,6 +66,13 @@ class LayerRow(QWidget):
         layout.addWidget(self.size_label)
         layout.addWidget(self.plus_button)
         layout.addWidget(self.activation_combo, 1)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        # The widths follow the font (classroom mode enlarges it), so "Layer 1" is never cut.
+        if event.type() == QEvent.Type.FontChange:  # the row's font is new; its labels' may not be yet
+            self.name_label.setFixedWidth(_layer_name_width(self))
+            self.size_label.setFixedWidth(_size_label_width(self))
+        super().changeEvent(event)
 
     def set_state(self, size: int, activation: str, can_grow: bool = True) -> None:
         """Show the layer's size and activation (from the spec); ``can_grow`` is False when one
