@@ -334,7 +334,7 @@ def format_table(report: dict, wide: bool = False) -> str:
     env = report["environment"]
     notes = (f"ratio = engine time per step / minimal numpy loop time per step (median of interleaved "
              f"rounds); python {env['python']}, numpy {env['numpy']}, torch {env['torch'] or 'not installed'}; "
-             f"one BLAS thread. Engine path: {env.get('engine_path', 'numpy')}."
+             f"one BLAS thread; engine path: {env.get('engine_path', 'numpy')}."
              + ("" if wide else " More columns: bench --wide."))
     lines.append("")
     lines += textwrap.wrap(notes, TABLE_WIDTH if not wide else 160)
