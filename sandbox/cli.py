@@ -26,6 +26,7 @@ from typing import NoReturn, Sequence
 
 from .errors import UserError
 from .formatting import format_number, format_percent, plain
+from .terminal import Progress, StopOnInterrupt
 
 PROG = "backprop-sandbox"
 COMMANDS = ("train", "info", "bench", "screenshot", "export")
@@ -228,11 +229,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     # one, between its counters, cursor and history); the session is then saved as it is.
     # The handler is in place from the start: a KeyboardInterrupt raised while loading could
     # land in a finaliser, which swallows it, and training would then never stop.
-    with _StopOnInterrupt() as stop:
+    with StopOnInterrupt() as stop:
         return _train(args, stop)
 
 
-def _train(args: argparse.Namespace, stop: "_StopOnInterrupt") -> int:
+def _train(args: argparse.Namespace, stop: "StopOnInterrupt") -> int:
     from .resources import is_builtin
     from .session.loading import is_csv
     from .session.save_checks import unwritable
@@ -276,7 +277,7 @@ def _train(args: argparse.Namespace, stop: "_StopOnInterrupt") -> int:
         if stop.requested:
             print(f"{PROG}: interrupted before training; nothing saved", file=sys.stderr)
             return 130
-        progress = _Progress(args.steps) if sys.stderr.isatty() else None
+        progress = Progress(args.steps) if sys.stderr.isatty() else None
         start = time.perf_counter()
         done = 0
         diverged = False
@@ -320,38 +321,6 @@ def _same_file(a: str, b: str) -> bool:
         return os.path.realpath(a) == os.path.realpath(b)
 
 
-class _StopOnInterrupt:
-    """While active, Ctrl+C (SIGINT) sets :attr:`requested` instead of raising; a second one
-    raises KeyboardInterrupt as usual.  Only the main thread can handle signals: elsewhere
-    this does nothing."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._installed = False
-        self._previous: object = None
-
-    def __enter__(self) -> "_StopOnInterrupt":
-        import signal
-        import threading
-
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._on_interrupt)
-            self._installed = True
-        return self
-
-    def _on_interrupt(self, signum, frame) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __exit__(self, *exc: object) -> None:
-        if self._installed:
-            import signal
-
-            # None: a handler not set from Python; the default is the nearest there is.
-            signal.signal(signal.SIGINT, self._previous if self._previous is not None else signal.default_int_handler)
-
-
 def _rate(steps_per_second: float) -> str:
     """A rate in whole steps per second with thousands separators (inf when too fast to time)."""
     if steps_per_second == float("inf"):
@@ -365,38 +334,6 @@ def _evaluation_line(ev) -> str:
         text += (f"; accuracy train {format_percent(ev.train_accuracy)}, "
                  f"test {format_percent(ev.test_accuracy)}")
     return text
-
-
-class _Progress:
-    """The progress bar of ``train`` on stderr (tqdm): percent, steps done, steps/s, elapsed and
-    remaining time, and the full-set training loss at the last evaluation, in 80 columns."""
-
-    WIDTH = 80
-
-    def __init__(self, total: int, stream=None) -> None:
-        from tqdm import tqdm
-
-        tqdm.monitor_interval = 0  # no monitor thread: one bar, updated from the training loop
-        self.total = max(total, 1)
-        self._evaluations = -1
-        self.bar = tqdm(total=total, file=stream or sys.stderr, ncols=self.WIDTH, unit=" steps",
-                        unit_scale=False, mininterval=0.1, dynamic_ncols=False, leave=True,
-                        nrows=2,  # a terminal that reports 0 rows (a bare pty) would hide the bar
-                        bar_format="{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
-                                   "[{elapsed}<{remaining}, {rate_fmt}{postfix}]")
-        self.bar.set_postfix_str("loss –", refresh=False)
-
-    def show(self, done: int, run) -> None:
-        evaluations = run.history.evaluations
-        if len(evaluations) != self._evaluations:  # a new evaluation: its train loss
-            self._evaluations = len(evaluations)
-            last = evaluations.last()
-            loss = None if last is None else float(last[2])
-            self.bar.set_postfix_str(f"loss {format_number(loss)}", refresh=False)
-        self.bar.update(done - self.bar.n)
-
-    def finish(self) -> None:
-        self.bar.close()
 
 
 # ------------------------------------------------------------------------------------- info

@@ -7,7 +7,8 @@ import io
 import subprocess
 import sys
 
-from sandbox.cli import COMMANDS, _Progress
+from sandbox.cli import COMMANDS
+from sandbox.terminal import Progress
 from sandbox.session import TrainingRun
 
 
@@ -49,7 +50,7 @@ def test_version_names_the_app_python_numpy_qt_and_pyqtgraph():
 def test_the_progress_bar_shows_percent_rate_times_and_the_last_evaluations_loss_in_80_columns():
     run = TrainingRun.create()
     stream = io.StringIO()
-    progress = _Progress(600, stream=stream)
+    progress = Progress(600, stream=stream)
     for done in range(1, 601):
         run.step()
         if done % 50 == 0:
