@@ -24,6 +24,19 @@ from ...session.playground import is_playground_link, link_for
 from ..app_settings import documents_dir, settings
 from . import exports
 
+def file_and_name(path: str | None) -> tuple[Path | None, str]:
+    """The file Save writes to for a session opened from ``path``, and the window title's name.
+
+    A built-in session, a CSV file (its data starts a new session, as on the command line) and a
+    Playground link are untitled: Save asks where to put them."""
+    if not path:
+        return None, "Untitled"
+    if is_playground_link(path):
+        return None, "Playground link"
+    untitled = is_builtin(path) or is_csv(path)
+    return (None if untitled else Path(path)), Path(path).name
+
+
 SESSION_FILTER = "Backprop Sandbox sessions (*.json);;All files (*)"
 #: File ▸ Open takes a CSV as the command line does (it starts a fresh session on its data).
 OPEN_FILTER = ("Sessions and CSV data (*.json *.csv *.tsv *.txt);;Backprop Sandbox sessions (*.json);;"
@@ -109,21 +122,16 @@ class SessionFiles:
 
     def _on_controller_session_loaded(self, path: str) -> None:
         self._pending_open = None
-        if is_playground_link(path):  # an untitled session: Save asks where to put it
-            self._path, self._source_name = None, "Playground link"
-            self._update_title(False)
-            self.statusBar().showMessage("Opened a TensorFlow Playground link: its description says what "
-                                         "could not be matched.", 8000)
-            return
-        builtin = is_builtin(path)
-        # A CSV starts an untitled session, as on the command line: Save asks where to put it.
-        self._path = None if builtin or is_csv(path) else Path(path)
-        self._source_name = Path(path).name
-        if not builtin:
-            self._add_recent(path)
-            settings().setValue("last_dir", str(Path(path).parent))
+        self._path, self._source_name = file_and_name(path)
+        if is_playground_link(path):
+            message = "Opened a TensorFlow Playground link: its description says what could not be matched."
+        else:
+            message = f"Opened {path}"
+            if not is_builtin(path):
+                self._add_recent(path)
+                settings().setValue("last_dir", str(Path(path).parent))
         self._update_title(False)
-        self.statusBar().showMessage(f"Opened {path}", 5000)
+        self.statusBar().showMessage(message, 8000)
 
     def open_playground_link_dialog(self) -> None:
         """File ▸ Open Playground Link…: paste a playground.tensorflow.org address."""

@@ -3,7 +3,6 @@ the left, the inspector below, and the File / Training / View menus."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
@@ -11,8 +10,6 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QLabel, QMain
                                QTabWidget, QVBoxLayout, QWidget)
 
 from ...engine import compiled
-from ...resources import is_builtin
-from ...session.playground import is_playground_link
 from ...session import TrainingRun
 from ...session.snapshot import Snapshot
 from ...session.workspace import Workspace
@@ -34,7 +31,7 @@ from ..training_bar import TrainingBar
 from .banner import Banner, DivergenceAdvice
 from .conveniences import ShortcutsDialog, dropped_path
 from .history_banner import HistoryBanner
-from .files import SessionFiles
+from .files import SessionFiles, file_and_name
 from .menus import build_menus
 from .messages import HELP_TEXT, phase_message
 
@@ -67,9 +64,7 @@ class MainWindow(SessionFiles, QMainWindow):
         self.persist_settings = persist_settings
         self.themes = themes
         self.controller = SessionController(run, parent=self, max_fps=max_fps)
-        link = bool(path) and is_playground_link(path)
-        self._path: Path | None = Path(path) if path and not is_builtin(path) and not link else None
-        self._source_name = "Playground link" if link else Path(path).name if path else "Untitled"
+        self._path, self._source_name = file_and_name(path)
         self._pending_open: str | None = None
         self._last_divergence = None
         self._previous_snapshot: Snapshot | None = None
